@@ -1,0 +1,102 @@
+"""Loss functions E(Y_true, Y_pred): how wrong a batch of predictions is.
+
+Both arrays are (N, k), one row per sample. ``forward`` returns the loss
+summed over a row's k outputs and averaged over the N rows, as a Python float;
+``backward`` returns dE/dY_pred of that mean, shape (N, k), so the 1/N of the
+mean is already inside every gradient that backprop derives from it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .validate import as_matrix, same_shape
+
+
+class Loss:
+    """Interface of a loss; subclasses implement forward and backward."""
+
+    name = "loss"
+
+    def forward(self, y_true, y_pred) -> float:
+        """Mean over rows of the per-sample loss."""
+        raise NotImplementedError
+
+    def backward(self, y_true, y_pred) -> np.ndarray:
+        """dE/dY_pred, shape (N, k)."""
+        raise NotImplementedError
+
+    def _checked(self, y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
+        y_true = as_matrix(y_true, "y_true")
+        y_pred = as_matrix(y_pred, "y_pred", dtype=None)
+        same_shape(y_true, y_pred, "y_true", "y_pred")
+        return y_true, y_pred
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class BinaryCrossEntropy(Loss):
+    """E = -(1/N) sum_i sum_j [t log(p + eps) + (1 - t) log(1 - p + eps)].
+
+    ``eps`` keeps the logs finite for predictions of exactly 0 or 1; the
+    gradient is the exact derivative of this expression, eps included:
+    dE/dp = -(1/N) [t / (p + eps) - (1 - t) / (1 - p + eps)].
+    """
+
+    name = "binary_crossentropy"
+
+    def __init__(self, eps: float = 1e-9):
+        self.eps = eps
+
+    def _checked(self, y_true, y_pred):
+        y_true, y_pred = super()._checked(y_true, y_pred)
+        if y_pred.min() < 0 or y_pred.max() > 1:
+            raise ValueError(
+                "BinaryCrossEntropy expects predicted probabilities in [0, 1]; got values in "
+                f"[{y_pred.min():.3g}, {y_pred.max():.3g}]. Use a sigmoid output layer."
+            )
+        return y_true, y_pred
+
+    def forward(self, y_true, y_pred) -> float:
+        t, p = self._checked(y_true, y_pred)
+        per_entry = t * np.log(p + self.eps) + (1 - t) * np.log(1 - p + self.eps)
+        return float(-per_entry.sum() / len(t))
+
+    def backward(self, y_true, y_pred) -> np.ndarray:
+        t, p = self._checked(y_true, y_pred)
+        return -(t / (p + self.eps) - (1 - t) / (1 - p + self.eps)) / len(t)
+
+
+class MeanSquaredError(Loss):
+    """E = (1/N) sum_i ||y_i - t_i||^2 (squared error summed over outputs, mean over rows).
+
+    dE/dy = (2/N) (y - t).
+    """
+
+    name = "mse"
+
+    def forward(self, y_true, y_pred) -> float:
+        t, p = self._checked(y_true, y_pred)
+        return float(((p - t) ** 2).sum() / len(t))
+
+    def backward(self, y_true, y_pred) -> np.ndarray:
+        t, p = self._checked(y_true, y_pred)
+        return 2 * (p - t) / len(t)
+
+
+LOSSES: dict[str, type[Loss]] = {
+    "binary_crossentropy": BinaryCrossEntropy,
+    "bce": BinaryCrossEntropy,
+    "mse": MeanSquaredError,
+    "mean_squared_error": MeanSquaredError,
+}
+
+
+def get_loss(spec: str | Loss) -> Loss:
+    """A loss object from a name such as ``"bce"`` or ``"mse"`` (or the object itself)."""
+    if isinstance(spec, Loss):
+        return spec
+    if isinstance(spec, str) and spec.lower() in LOSSES:
+        return LOSSES[spec.lower()]()
+    raise ValueError(f"unknown loss {spec!r}; valid names are {sorted(LOSSES)} (or pass a Loss object).")

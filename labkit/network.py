@@ -1,0 +1,237 @@
+"""A dense feed-forward network trained with batched backpropagation.
+
+Rows are samples. Layer l computes
+
+    Z_l = Y_{l-1} @ W_l + b_l        W_l: (fan_in, fan_out), b_l: (fan_out,)
+    Y_l = phi_l(Z_l)                 Y_0 = X: (N, input_size)
+
+and backprop walks the layers in reverse with Delta_l = dE/dZ_l, shape (N, fan_out):
+
+    Delta_L     = phi_L'(Z_L) * dE/dY_L        (a vector-Jacobian product in general)
+    Delta_{l-1} = phi_{l-1}'(Z_{l-1}) * (Delta_l @ W_l.T)
+    dE/dW_l     = Y_{l-1}.T @ Delta_l  (+ weight_decay * W_l)
+    dE/db_l     = Delta_l.sum(axis=0)
+
+E is the mean over the batch, so the 1/N already sits in Delta_L and the sums
+over samples above are exactly the averaged gradient: one matrix product per
+layer, no loop over samples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from numbers import Integral
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .activations import Activation, get_activation
+from .losses import Loss, get_loss
+from .optim import GradientDescent
+from .validate import as_matrix, non_negative_number, positive_int
+
+
+class DivergenceError(FloatingPointError):
+    """Training produced a nan or inf loss."""
+
+
+class DenseNetwork:
+    """Weights, biases and activations of a dense network, plus its loss and optimizer.
+
+    weights[l]: (fan_in, fan_out); biases[l]: (fan_out,); activations[l] maps Z_l to Y_l.
+    """
+
+    def __init__(
+        self,
+        weights: list[np.ndarray],
+        biases: list[np.ndarray],
+        activations: list[Activation],
+        loss: Loss,
+        optimizer: GradientDescent,
+    ):
+        if not (len(weights) == len(biases) == len(activations)) or not weights:
+            raise ValueError(
+                f"need one weight matrix, bias vector and activation per layer; got {len(weights)}, "
+                f"{len(biases)} and {len(activations)}."
+            )
+        self.weights = weights
+        self.biases = biases
+        self.activations = activations
+        self.loss = loss
+        self.optimizer = optimizer
+        self.steps_trained = 0
+
+    @property
+    def input_size(self) -> int:
+        return self.weights[0].shape[0]
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.weights[0].dtype
+
+    @property
+    def layer_sizes(self) -> list[int]:
+        return [self.input_size] + [w.shape[1] for w in self.weights]
+
+    def __repr__(self) -> str:
+        layers = ", ".join(f"{w.shape[1]} {a.name}" for w, a in zip(self.weights, self.activations))
+        return (
+            f"DenseNetwork({self.input_size} inputs -> {layers}; loss={self.loss.name}, "
+            f"{self.optimizer!r}, dtype={self.dtype})"
+        )
+
+    # -- forward --------------------------------------------------------------
+
+    def _inputs(self, X) -> np.ndarray:
+        return as_matrix(X, "X", columns=self.input_size, dtype=self.dtype)
+
+    def _targets(self, y, n_rows: int) -> np.ndarray:
+        y = as_matrix(y, "y", columns=self.weights[-1].shape[1], dtype=self.dtype)
+        if len(y) != n_rows:
+            raise ValueError(f"X has {n_rows} rows but y has {len(y)}; they need one target row per sample.")
+        return y
+
+    def _forward(self, X: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Pre-activations Zs[l] and outputs Ys[l] (Ys[0] = X) of every layer."""
+        Zs, Ys = [], [X]
+        for W, b, act in zip(self.weights, self.biases, self.activations):
+            Zs.append(Ys[-1] @ W + b)
+            Ys.append(act.forward(Zs[-1]))
+        return Zs, Ys
+
+    def predict(self, X) -> np.ndarray:
+        """Network output for X (N, input_size); returns (N, n_outputs)."""
+        return self._forward(self._inputs(X))[1][-1]
+
+    def penalty(self, weight_decay: float) -> float:
+        """(weight_decay / 2) * sum of squared weights (biases are not decayed)."""
+        return 0.5 * weight_decay * float(sum((W**2).sum() for W in self.weights)) if weight_decay else 0.0
+
+    def evaluate_loss(self, X, y, weight_decay: float = 0.0) -> float:
+        """Mean loss over the rows of X (N, input_size) and y (N, n_outputs), plus the decay penalty."""
+        X = self._inputs(X)
+        y = self._targets(y, len(X))
+        return self.loss.forward(y, self._forward(X)[1][-1]) + self.penalty(weight_decay)
+
+    # -- backward -------------------------------------------------------------
+
+    def _backprop(self, X, y, weight_decay):
+        """Loss and gradients of checked arrays; see the module docstring for the formulas."""
+        Zs, Ys = self._forward(X)
+        if not np.isfinite(Ys[-1]).all():
+            self._diverged("the network output contains nan or inf")
+        loss = self.loss.forward(y, Ys[-1]) + self.penalty(weight_decay)
+        if not np.isfinite(loss):
+            self._diverged(f"the loss is {loss}")
+        delta = self.activations[-1].backward(Zs[-1], self.loss.backward(y, Ys[-1]))
+        grad_W, grad_b = [None] * len(self.weights), [None] * len(self.weights)
+        for l in reversed(range(len(self.weights))):
+            grad_W[l] = Ys[l].T @ delta
+            if weight_decay:
+                grad_W[l] += weight_decay * self.weights[l]
+            grad_b[l] = delta.sum(axis=0)
+            if l > 0:
+                delta = self.activations[l - 1].backward(Zs[l - 1], delta @ self.weights[l].T)
+        return loss, grad_W, grad_b
+
+    def gradients(self, X, y, weight_decay: float = 0.0) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Gradients of the mean loss (+ decay) w.r.t. every weights[l] and biases[l], same shapes."""
+        X = self._inputs(X)
+        y = self._targets(y, len(X))
+        weight_decay = non_negative_number(weight_decay, "weight_decay")
+        return self._backprop(X, y, weight_decay)[1:]
+
+    # -- training -------------------------------------------------------------
+
+    def _diverged(self, what: str):
+        raise DivergenceError(
+            f"{what} at training step {self.steps_trained + 1}: training diverged. "
+            f"Try a smaller learning rate (now {self.optimizer.learning_rate:g}), "
+            "e.g. ten times smaller, and rebuild the network."
+        )
+
+    def _step(self, X, y, weight_decay) -> float:
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported as divergence instead
+            loss, grad_W, grad_b = self._backprop(X, y, weight_decay)
+        self.optimizer.update(self.weights + self.biases, grad_W + grad_b)
+        self.steps_trained += 1
+        return loss
+
+    def train_on_batch(self, X, y, weight_decay: float = 0.0) -> float:
+        """One gradient step on the batch; returns the loss before the step (a float)."""
+        X = self._inputs(X)
+        return self._step(X, self._targets(y, len(X)), non_negative_number(weight_decay, "weight_decay"))
+
+    def fit(
+        self,
+        X,
+        y,
+        epochs: int,
+        batch_size: int | None = None,
+        shuffle: bool = True,
+        seed: int | np.random.Generator | None = None,
+        weight_decay: float = 0.0,
+        progress: bool | None = None,
+    ) -> np.ndarray:
+        """Minibatch gradient descent; returns the loss of every step, shape (steps,).
+
+        X: (N, input_size), y: (N, n_outputs). batch_size None means the full
+        batch. Each epoch visits every row once, in a new random order if
+        ``shuffle``. progress: True shows a progress bar, False hides it, None
+        (default) shows it only for runs that last more than two seconds.
+        """
+        X = self._inputs(X)
+        y = self._targets(y, len(X))
+        epochs = positive_int(epochs, "epochs")
+        batch_size = len(X) if batch_size is None else min(positive_int(batch_size, "batch_size"), len(X))
+        weight_decay = non_negative_number(weight_decay, "weight_decay")
+        rng = np.random.default_rng(seed)
+        starts = range(0, len(X), batch_size)
+        history = np.empty(epochs * len(starts))
+        bar = tqdm(range(epochs), desc="training", unit="epoch", disable=progress is False,
+                   delay=0 if progress else 2.0)
+        for epoch in bar:
+            order = rng.permutation(len(X)) if shuffle and batch_size < len(X) else None
+            for i, start in enumerate(starts):
+                rows = slice(start, start + batch_size) if order is None else order[start:start + batch_size]
+                history[epoch * len(starts) + i] = self._step(X[rows], y[rows], weight_decay)
+            bar.set_postfix(loss=f"{history[(epoch + 1) * len(starts) - 1]:.4f}", refresh=False)
+        bar.close()
+        return history
+
+
+def build_network(
+    input_size: int,
+    layers: Sequence[int | str | Activation],
+    loss: str | Loss = "binary_crossentropy",
+    optimizer: GradientDescent | None = None,
+    seed: int | np.random.Generator | None = None,
+    dtype=np.float64,
+) -> DenseNetwork:
+    """Build a network from a layer list in the lab's style, e.g. ``[2, "tanh", 1, "sigmoid"]``.
+
+    Each integer adds a dense layer of that width, and the activation that
+    follows it (a name or an Activation object) is applied to its output.
+    Weights are drawn from N(0, 2 / (fan_in + fan_out)) clipped at +-2 standard
+    deviations, biases start at zero. optimizer defaults to GradientDescent(0.1).
+    """
+    input_size = positive_int(input_size, "input_size")
+    layers = list(layers)
+    if not layers or len(layers) % 2:
+        raise ValueError(
+            f"layers must alternate widths and activations, like [2, 'tanh', 1, 'sigmoid']; got {layers}."
+        )
+    rng = np.random.default_rng(seed)
+    weights, biases, activations = [], [], []
+    fan_in = input_size
+    for width, act in zip(layers[::2], layers[1::2]):
+        if isinstance(width, bool) or not isinstance(width, Integral) or width < 1:
+            raise ValueError(
+                f"layer widths must be integers >= 1, alternating with activations; got {width!r} in {layers}."
+            )
+        sd = np.sqrt(2.0 / (fan_in + width))
+        weights.append(np.clip(rng.normal(0.0, sd, size=(fan_in, width)), -2 * sd, 2 * sd).astype(dtype))
+        biases.append(np.zeros(width, dtype=dtype))
+        activations.append(get_activation(act))
+        fan_in = int(width)
+    return DenseNetwork(weights, biases, activations, get_loss(loss), optimizer or GradientDescent(0.1))

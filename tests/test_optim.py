@@ -1,0 +1,27 @@
+import numpy as np
+import pytest
+
+from labkit import GradientDescent
+
+
+def test_gradient_descent_matches_lab_example():
+    assert GradientDescent(0.1).step(10, 10) == pytest.approx(9)
+
+
+def test_update_changes_arrays_in_place():
+    w = np.array([1.0, 2.0])
+    before = w
+    GradientDescent(0.5).update([w], [np.array([2.0, -2.0])])
+    assert w is before
+    np.testing.assert_allclose(w, [0.0, 3.0])
+
+
+@pytest.mark.parametrize("bad", [0, -0.1, float("nan"), float("inf")])
+def test_learning_rate_must_be_positive_and_finite(bad):
+    with pytest.raises(ValueError, match="learning_rate must be a finite number > 0"):
+        GradientDescent(bad)
+
+
+def test_learning_rate_must_be_a_number():
+    with pytest.raises(TypeError, match="learning_rate"):
+        GradientDescent("0.1")
