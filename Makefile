@@ -24,8 +24,8 @@ test: install
 	$(BIN)/python -m pytest
 
 bench: install
-	$(BIN)/python benchmarks/bench_backprop.py
-	$(BIN)/python benchmarks/xor_study.py
+	$(BIN)/python -m benchmarks.bench_backprop
+	$(BIN)/python -m benchmarks.xor_study
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

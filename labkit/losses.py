@@ -27,8 +27,10 @@ class Loss:
         raise NotImplementedError
 
     def _checked(self, y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
-        y_true = as_matrix(y_true, "y_true")
         y_pred = as_matrix(y_pred, "y_pred", dtype=None)
+        if not np.issubdtype(y_pred.dtype, np.floating):
+            y_pred = y_pred.astype(np.float64)
+        y_true = as_matrix(y_true, "y_true", dtype=y_pred.dtype)  # float32 in, float32 out
         same_shape(y_true, y_pred, "y_true", "y_pred")
         return y_true, y_pred
 

@@ -18,9 +18,15 @@ class GradientDescent:
         return x - self.learning_rate * gradient
 
     def update(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
-        """Apply one step to every array in ``params`` in place (no copies)."""
+        """Apply one step to every array in ``params`` in place.
+
+        The gradients are used as scratch space: each is scaled by the learning
+        rate in place. Allocating a fresh ``learning_rate * g`` the size of every
+        weight matrix at every step would cost more than the step's matrix products.
+        """
         for p, g in zip(params, grads):
-            p -= self.learning_rate * g
+            g *= self.learning_rate
+            p -= g
 
     def __repr__(self) -> str:
         return f"GradientDescent(learning_rate={self.learning_rate:g})"

@@ -9,11 +9,12 @@ def test_gradient_descent_matches_lab_example():
 
 
 def test_update_changes_arrays_in_place():
-    w = np.array([1.0, 2.0])
+    w, g = np.array([1.0, 2.0]), np.array([2.0, -2.0])
     before = w
-    GradientDescent(0.5).update([w], [np.array([2.0, -2.0])])
+    GradientDescent(0.5).update([w], [g])
     assert w is before
     np.testing.assert_allclose(w, [0.0, 3.0])
+    np.testing.assert_allclose(g, [1.0, -1.0])  # the gradient was used as scratch space
 
 
 @pytest.mark.parametrize("bad", [0, -0.1, float("nan"), float("inf")])

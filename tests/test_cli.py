@@ -1,0 +1,20 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from labkit.cli import main
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit:
+        main(["--version"])
+    assert exit.value.code == 0
+    assert "labkit 0.1.0" in capsys.readouterr().out
+
+
+def test_console_script_is_installed_next_to_python():
+    script = Path(sys.executable).parent / "labkit"
+    out = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=True)
+    assert "usage: labkit" in out.stdout
