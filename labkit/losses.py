@@ -4,6 +4,10 @@ Both arrays are (N, k), one row per sample. ``forward`` returns the loss
 summed over a row's k outputs and averaged over the N rows, as a Python float;
 ``backward`` returns dE/dY_pred of that mean, shape (N, k), so the 1/N of the
 mean is already inside every gradient that backprop derives from it.
+
+The checked public methods call ``loss_per_batch`` and ``gradient``, which do
+the maths alone and also accept a stack of batches (..., N, k): that is how
+``labkit.sweep`` trains many networks at once.
 """
 
 from __future__ import annotations
@@ -20,10 +24,18 @@ class Loss:
 
     def forward(self, y_true, y_pred) -> float:
         """Mean over rows of the per-sample loss."""
-        raise NotImplementedError
+        return float(self.loss_per_batch(*self._checked(y_true, y_pred)))
 
     def backward(self, y_true, y_pred) -> np.ndarray:
         """dE/dY_pred, shape (N, k)."""
+        return self.gradient(*self._checked(y_true, y_pred))
+
+    def loss_per_batch(self, t: np.ndarray, p: np.ndarray) -> np.ndarray:
+        """Unchecked: the mean loss of each batch in a stack (..., N, k); shape (...)."""
+        raise NotImplementedError
+
+    def gradient(self, t: np.ndarray, p: np.ndarray) -> np.ndarray:
+        """Unchecked: dE/dp for a stack of batches (..., N, k), same shape."""
         raise NotImplementedError
 
     def _checked(self, y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
@@ -60,14 +72,12 @@ class BinaryCrossEntropy(Loss):
             )
         return y_true, y_pred
 
-    def forward(self, y_true, y_pred) -> float:
-        t, p = self._checked(y_true, y_pred)
+    def loss_per_batch(self, t, p):
         per_entry = t * np.log(p + self.eps) + (1 - t) * np.log(1 - p + self.eps)
-        return float(-per_entry.sum() / len(t))
+        return -per_entry.sum(axis=(-2, -1)) / t.shape[-2]
 
-    def backward(self, y_true, y_pred) -> np.ndarray:
-        t, p = self._checked(y_true, y_pred)
-        return -(t / (p + self.eps) - (1 - t) / (1 - p + self.eps)) / len(t)
+    def gradient(self, t, p):
+        return -(t / (p + self.eps) - (1 - t) / (1 - p + self.eps)) / t.shape[-2]
 
 
 class MeanSquaredError(Loss):
@@ -78,13 +88,11 @@ class MeanSquaredError(Loss):
 
     name = "mse"
 
-    def forward(self, y_true, y_pred) -> float:
-        t, p = self._checked(y_true, y_pred)
-        return float(((p - t) ** 2).sum() / len(t))
+    def loss_per_batch(self, t, p):
+        return ((p - t) ** 2).sum(axis=(-2, -1)) / t.shape[-2]
 
-    def backward(self, y_true, y_pred) -> np.ndarray:
-        t, p = self._checked(y_true, y_pred)
-        return 2 * (p - t) / len(t)
+    def gradient(self, t, p):
+        return 2 * (p - t) / t.shape[-2]
 
 
 LOSSES: dict[str, type[Loss]] = {

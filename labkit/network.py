@@ -92,12 +92,7 @@ class DenseNetwork:
         return y
 
     def _forward(self, X: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """Pre-activations Zs[l] and outputs Ys[l] (Ys[0] = X) of every layer."""
-        Zs, Ys = [], [X]
-        for W, b, act in zip(self.weights, self.biases, self.activations):
-            Zs.append(Ys[-1] @ W + b)
-            Ys.append(act.forward(Zs[-1]))
-        return Zs, Ys
+        return forward_pass(self.weights, self.biases, self.activations, X)
 
     def predict(self, X) -> np.ndarray:
         """Network output for X (N, input_size); returns (N, n_outputs)."""
@@ -105,7 +100,7 @@ class DenseNetwork:
 
     def penalty(self, weight_decay: float) -> float:
         """(weight_decay / 2) * sum of squared weights (biases are not decayed)."""
-        return 0.5 * weight_decay * float(sum((W**2).sum() for W in self.weights)) if weight_decay else 0.0
+        return float(decay_penalty(self.weights, weight_decay))
 
     def evaluate_loss(self, X, y, weight_decay: float = 0.0) -> float:
         """Mean loss over the rows of X (N, input_size) and y (N, n_outputs), plus the decay penalty."""
@@ -123,15 +118,9 @@ class DenseNetwork:
         loss = self.loss.forward(y, Ys[-1]) + self.penalty(weight_decay)
         if not np.isfinite(loss):
             self._diverged(f"the loss is {loss}")
-        delta = self.activations[-1].backward(Zs[-1], self.loss.backward(y, Ys[-1]))
-        grad_W, grad_b = [None] * len(self.weights), [None] * len(self.weights)
-        for l in reversed(range(len(self.weights))):
-            grad_W[l] = Ys[l].T @ delta
-            if weight_decay:
-                grad_W[l] += weight_decay * self.weights[l]
-            grad_b[l] = delta.sum(axis=0)
-            if l > 0:
-                delta = self.activations[l - 1].backward(Zs[l - 1], delta @ self.weights[l].T)
+        grad_W, grad_b = backward_pass(
+            self.weights, self.activations, Zs, Ys, self.loss.backward(y, Ys[-1]), weight_decay
+        )
         return loss, grad_W, grad_b
 
     def gradients(self, X, y, weight_decay: float = 0.0) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -198,6 +187,43 @@ class DenseNetwork:
             bar.set_postfix(loss=f"{history[(epoch + 1) * len(starts) - 1]:.4f}", refresh=False)
         bar.close()
         return history
+
+
+def forward_pass(weights, biases, activations, X) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Pre-activations Zs[l] and outputs Ys[l] of every layer (Ys[0] = X), unchecked.
+
+    Works for one network (W: (fan_in, fan_out), b: (fan_out,), X: (N, D)) and
+    for a stack of S networks (W: (S, fan_in, fan_out), b: (S, fan_out)), see labkit.sweep.
+    """
+    Zs, Ys = [], [X]
+    for W, b, act in zip(weights, biases, activations):
+        Zs.append(Ys[-1] @ W + b[..., None, :])  # b[..., None, :] adds the bias to every row
+        Ys.append(act.forward(Zs[-1]))
+    return Zs, Ys
+
+
+def decay_penalty(weights, weight_decay: float):
+    """(weight_decay / 2) * sum ||W||^2 over the weight matrices (one value per network in a stack)."""
+    if not weight_decay:
+        return 0.0
+    return 0.5 * weight_decay * sum((W**2).sum(axis=(-2, -1)) for W in weights)
+
+
+def backward_pass(weights, activations, Zs, Ys, grad_output, weight_decay: float = 0.0):
+    """Backprop from grad_output = dE/dY_L; returns the lists grad_W, grad_b (formulas at the top).
+
+    ``swapaxes(-1, -2)`` is the transpose ``.T`` of each matrix, also in a stack of networks.
+    """
+    delta = activations[-1].backward(Zs[-1], grad_output)
+    grad_W, grad_b = [None] * len(weights), [None] * len(weights)
+    for l in reversed(range(len(weights))):
+        grad_W[l] = Ys[l].swapaxes(-1, -2) @ delta
+        if weight_decay:
+            grad_W[l] += weight_decay * weights[l]
+        grad_b[l] = delta.sum(axis=-2)
+        if l > 0:
+            delta = activations[l - 1].backward(Zs[l - 1], delta @ weights[l].swapaxes(-1, -2))
+    return grad_W, grad_b
 
 
 def build_network(
