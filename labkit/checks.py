@@ -1,0 +1,58 @@
+"""Helpers for the notebooks' self-check cells.
+
+A check cell wraps its assertions in ``with check("what is checked"):``. If
+they hold it prints one line saying so; if not, it raises ``CheckFailed`` with
+a message a student can act on: what was expected, what came out, or that the
+exercise above still holds its ``raise NotImplementedError()`` stub.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import numpy as np
+
+from .gradcheck import numerical_gradient, rel_error
+
+
+class CheckFailed(AssertionError):
+    """A self-check did not pass; the message says why."""
+
+
+@contextmanager
+def check(what: str) -> Iterator[None]:
+    """Run the assertions in the block; print a pass line or raise CheckFailed naming ``what``."""
+    try:
+        yield
+    except NotImplementedError:
+        raise CheckFailed(
+            f"{what}: not implemented yet. Replace `raise NotImplementedError()` in the exercise cell "
+            "above with your code, run that cell, then run this check again."
+        ) from None
+    except NameError as err:
+        raise CheckFailed(f"{what}: {err}. Run the exercise cell above first.") from None
+    except CheckFailed:
+        raise
+    except AssertionError as err:
+        raise CheckFailed(f"{what}: {err}") from None
+    print(f"✔ {what}: all checks passed.")
+
+
+def expect_close(got, expected, what: str, atol: float = 1e-6) -> None:
+    """Assert that ``got`` has the shape of ``expected`` and matches it to ``atol``."""
+    got, expected = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
+    if got.shape != expected.shape:
+        raise AssertionError(f"{what} has shape {got.shape}, expected {expected.shape}.")
+    if not np.allclose(got, expected, atol=atol, rtol=0):
+        raise AssertionError(f"{what} is wrong.\n  expected: {np.round(expected, 7).tolist()}\n"
+                             f"  got:      {np.round(got, 7).tolist()}")
+
+
+def expect_gradient(analytic, f: Callable[[np.ndarray], float], x, what: str, tol: float = 1e-6) -> float:
+    """Assert that ``analytic`` is the gradient of f at x (finite differences); return the relative error."""
+    x = np.array(x, dtype=np.float64)
+    err = rel_error(analytic, numerical_gradient(f, x))
+    if not err < tol:
+        raise AssertionError(f"{what} disagrees with finite differences: relative error {err:.1e} (need < {tol:g}).")
+    return err

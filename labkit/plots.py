@@ -1,0 +1,116 @@
+"""Figures the notebooks draw. Every function takes an optional ``ax`` and returns it.
+
+Colours come from the Okabe-Ito palette, which stays distinguishable for
+colour-blind readers: blue for class 0 and negative weights, vermillion for
+class 1 and positive weights.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import LinearSegmentedColormap
+
+from .network import DenseNetwork
+
+BLUE, VERMILLION, ORANGE, GREEN, GREY = "#0072B2", "#D55E00", "#E69F00", "#009E73", "#777777"
+CLASS_CMAP = LinearSegmentedColormap.from_list("class01", [BLUE, "#f7f7f7", VERMILLION])
+
+
+def _axes(ax, figsize=(5, 4)):
+    return plt.subplots(figsize=figsize)[1] if ax is None else ax
+
+
+def loss_curve(history, ax=None, label: str | None = None, log: bool = False, xlabel: str = "training step"):
+    """The loss after every step (history: (steps,))."""
+    ax = _axes(ax)
+    ax.plot(np.arange(1, len(history) + 1), history, label=label, lw=1.5)
+    ax.set(xlabel=xlabel, ylabel="loss", title="Training loss", yscale="log" if log else "linear")
+    if label:
+        ax.legend()
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def scatter_classes(X, y, ax=None):
+    """Points X (N, 2) coloured by their 0/1 label y (N, 1)."""
+    ax = _axes(ax)
+    labels = np.asarray(y).ravel() > 0.5
+    for value, colour, marker in ((False, BLUE, "o"), (True, VERMILLION, "s")):
+        pts = X[labels == value]
+        ax.scatter(pts[:, 0], pts[:, 1], c=colour, marker=marker, edgecolor="k", s=40, label=f"class {int(value)}",
+                   zorder=3)
+    ax.set(xlabel="$x_1$", ylabel="$x_2$")
+    return ax
+
+
+def _grid(X, resolution: int, margin: float = 0.5):
+    lo, hi = X.min(axis=0) - margin, X.max(axis=0) + margin
+    xs, ys = np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution)
+    return xs, ys, np.column_stack([g.ravel() for g in np.meshgrid(xs, ys)])
+
+
+def decision_surface(model: DenseNetwork | Callable, X, y, ax=None, resolution: int = 150, colorbar: bool = True):
+    """The predicted probability over the plane, the 0.5 boundary, and the data (X: (N, 2), y: (N, 1))."""
+    ax = _axes(ax)
+    predict = model.predict if hasattr(model, "predict") else model
+    xs, ys, grid = _grid(np.asarray(X), resolution)
+    prob = np.asarray(predict(grid)).reshape(len(ys), len(xs))
+    image = ax.pcolormesh(xs, ys, prob, cmap=CLASS_CMAP, vmin=0, vmax=1, shading="auto")
+    ax.contour(xs, ys, prob, levels=[0.5], colors="k", linewidths=1.5)
+    scatter_classes(np.asarray(X), y, ax)
+    if colorbar:
+        ax.figure.colorbar(image, ax=ax, label="P(class 1)")
+    ax.set_title("Decision surface (black line: P = 0.5)")
+    return ax
+
+
+def hidden_unit_lines(net: DenseNetwork, X, y, ax=None):
+    """Each first-layer unit's line w . x + b = 0 in the input plane, an arrow pointing to where z > 0."""
+    ax = _axes(ax)
+    X = np.asarray(X)
+    scatter_classes(X, y, ax)
+    lo, hi = X.min(axis=0) - 0.5, X.max(axis=0) + 0.5
+    W, b = net.weights[0], net.biases[0]
+    colours = [GREEN, ORANGE, "#CC79A7", "#56B4E9", "k"]
+    for j in range(W.shape[1]):
+        w, c = W[:, j], colours[j % len(colours)]
+        point = -b[j] * w / (w @ w)  # the point of the line closest to the origin
+        direction = np.array([-w[1], w[0]]) / np.linalg.norm(w)
+        ends = point + np.outer([-10, 10], direction)
+        ax.plot(ends[:, 0], ends[:, 1], color=c, lw=2, label=f"unit {j + 1}: z = 0")
+        ax.annotate("", xy=point + 0.4 * w / np.linalg.norm(w), xytext=point,
+                    arrowprops={"arrowstyle": "->", "color": c, "lw": 2})
+    ax.set(xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]), title="Hidden units: lines and positive sides")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), fontsize="small")
+    ax.set_aspect("equal")
+    return ax
+
+
+def network_diagram(net: DenseNetwork, ax=None):
+    """Neurons in columns, edges coloured by the sign of the weight and as wide as its size; biases beside nodes."""
+    ax = _axes(ax, figsize=(6, 4))
+    sizes = net.layer_sizes
+    pos = [np.column_stack([np.full(n, i), np.linspace(-(n - 1) / 2, (n - 1) / 2, n)]) for i, n in enumerate(sizes)]
+    biggest = max(np.abs(W).max() for W in net.weights)
+    for l, W in enumerate(net.weights):
+        for i in range(W.shape[0]):
+            for j in range(W.shape[1]):
+                (x0, y0), (x1, y1) = pos[l][i], pos[l + 1][j]
+                ax.plot([x0, x1], [y0, y1], color=VERMILLION if W[i, j] > 0 else BLUE,
+                        lw=0.5 + 5 * abs(W[i, j]) / biggest, zorder=1)
+                ax.text(x0 + 0.3 * (x1 - x0), y0 + 0.3 * (y1 - y0), f"{W[i, j]:.1f}", fontsize=8,
+                        ha="center", va="center", bbox={"fc": "white", "ec": "none", "pad": 0.5}, zorder=2)
+    for l, p in enumerate(pos):
+        ax.scatter(p[:, 0], p[:, 1], s=600, c="white", edgecolor="k", zorder=3)
+        for k, (x, yy) in enumerate(p):
+            label = f"$x_{k + 1}$" if l == 0 else net.activations[l - 1].name
+            ax.text(x, yy, label, ha="center", va="center", fontsize=7, zorder=4)
+            if l > 0:
+                ax.text(x, yy - 0.32, f"b={net.biases[l - 1][k]:.1f}", ha="center", va="top", fontsize=8)
+    ax.set(xlim=(-0.4, len(sizes) - 0.6), ylim=(-max(sizes) / 2 - 0.4, max(sizes) / 2 + 0.2),
+           title="Weights (vermillion > 0, blue < 0, width ~ |w|)")
+    ax.axis("off")
+    return ax

@@ -1,0 +1,53 @@
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from labkit import build_network, plots, xor  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture
+def net():
+    return build_network(2, [3, "tanh", 1, "sigmoid"], seed=0)
+
+
+def test_decision_surface_shows_the_networks_probabilities(net):
+    X, y = xor()
+    ax = plots.decision_surface(net, X, y, resolution=20)
+    mesh = ax.collections[0]
+    values = np.asarray(mesh.get_array()).reshape(20, 20)
+    xs = np.linspace(-1.5, 1.5, 20)
+    expected = net.predict(np.column_stack([np.tile(xs, 20), np.repeat(xs, 20)])).reshape(20, 20)
+    np.testing.assert_allclose(values, expected)
+
+
+def test_network_diagram_draws_one_edge_per_weight_coloured_by_sign(net):
+    ax = plots.network_diagram(net)
+    edges = [line for line in ax.lines]
+    assert len(edges) == sum(W.size for W in net.weights)
+    signs = np.concatenate([W.ravel() > 0 for W in net.weights])
+    colours = [line.get_color() for line in edges]
+    assert colours == [plots.VERMILLION if s else plots.BLUE for s in signs]
+
+
+def test_hidden_unit_lines_lie_where_the_pre_activation_is_zero(net):
+    X, y = xor()
+    ax = plots.hidden_unit_lines(net, X, y)
+    for j, line in enumerate(ax.lines):
+        pts = line.get_xydata()
+        z = pts @ net.weights[0][:, j] + net.biases[0][j]
+        np.testing.assert_allclose(z, 0, atol=1e-9)
+
+
+def test_loss_curve_plots_every_step():
+    ax = plots.loss_curve(np.array([3.0, 2.0, 1.0]), label="run")
+    np.testing.assert_array_equal(ax.lines[0].get_ydata(), [3, 2, 1])
