@@ -50,9 +50,19 @@ def expect_close(got, expected, what: str, atol: float = 1e-6) -> None:
 
 
 def expect_gradient(analytic, f: Callable[[np.ndarray], float], x, what: str, tol: float = 1e-6) -> float:
-    """Assert that ``analytic`` is the gradient of f at x (finite differences); return the relative error."""
-    x = np.array(x, dtype=np.float64)
+    """Assert that ``analytic`` is the gradient of f at x (finite differences); return the relative error.
+
+    A float64 array x is perturbed in place and restored, so f may also read it through a closure
+    (as a loss reads a network's weights).
+    """
+    if not (isinstance(x, np.ndarray) and x.dtype == np.float64):
+        x = np.array(x, dtype=np.float64)
     err = rel_error(analytic, numerical_gradient(f, x))
     if not err < tol:
         raise AssertionError(f"{what} disagrees with finite differences: relative error {err:.1e} (need < {tol:g}).")
     return err
+
+
+def describe_error(err: float, tol: float = 1e-7) -> str:
+    """A relative error as notebooks print it: '< 1e-07' when below tol (stable across machines), else its value."""
+    return f"< {tol:.0e}" if err < tol else f"{err:.1e}"

@@ -93,7 +93,8 @@ def network_diagram(net: DenseNetwork, ax=None):
     """Neurons in columns, edges coloured by the sign of the weight and as wide as its size; biases beside nodes."""
     ax = _axes(ax, figsize=(6, 4))
     sizes = net.layer_sizes
-    pos = [np.column_stack([np.full(n, i), np.linspace(-(n - 1) / 2, (n - 1) / 2, n)]) for i, n in enumerate(sizes)]
+    # one column per layer, first unit on top
+    pos = [np.column_stack([np.full(n, i), np.linspace((n - 1) / 2, -(n - 1) / 2, n)]) for i, n in enumerate(sizes)]
     biggest = max(np.abs(W).max() for W in net.weights)
     for l, W in enumerate(net.weights):
         for i in range(W.shape[0]):

@@ -39,3 +39,9 @@ def test_expect_gradient_accepts_right_and_rejects_wrong_derivatives():
     assert expect_gradient(np.cos(x), lambda v: float(np.sin(v).sum()), x, "sin'") < 1e-8
     with pytest.raises(AssertionError, match="disagrees with finite differences"):
         expect_gradient(np.sin(x), lambda v: float(np.sin(v).sum()), x, "sin'")
+
+
+def test_expect_gradient_perturbs_arrays_read_through_a_closure():
+    w = np.array([1.0, -2.0])
+    assert expect_gradient(2 * w, lambda _: float((w**2).sum()), w, "d|w|^2/dw") < 1e-8
+    np.testing.assert_array_equal(w, [1.0, -2.0])  # restored
