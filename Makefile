@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install lab test bench clean
+.PHONY: install lab test bench execute clean
 
 # (Re)install when the venv is missing or pyproject.toml changed.
 $(STAMP): pyproject.toml
@@ -22,6 +22,10 @@ lab: install
 test: install
 	$(BIN)/ruff check labkit tests benchmarks
 	$(BIN)/python -m pytest
+
+# Re-run every notebook in place (after a change to labkit that can change an output), without timing metadata.
+execute: install
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.record_timing=False notebooks/*.ipynb
 
 bench: install
 	$(BIN)/python -m benchmarks.bench_backprop
