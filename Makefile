@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install lab test bench execute clean
+.PHONY: install lab test bench execute release clean
 
 # (Re)install when the venv is missing or pyproject.toml changed.
 $(STAMP): pyproject.toml
@@ -26,6 +26,10 @@ test: install
 # Re-run every notebook in place (after a change to labkit that can change an output), without timing metadata.
 execute: install
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.record_timing=False notebooks/*.ipynb
+
+# The student version of every notebook, in release/ (git-ignored); fails if anything of a solution leaks.
+release: install
+	$(BIN)/labkit release --student release notebooks
 
 bench: install
 	$(BIN)/python -m benchmarks.bench_backprop

@@ -1,22 +1,74 @@
-"""The ``labkit`` command line."""
+"""The ``labkit`` command line: ``labkit solutions hide|show`` and ``labkit release``."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
-from . import __version__
+from . import __version__, assignments
+
+DEFAULT_SOURCES = ["notebooks"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="labkit", description="Helpers for the labkit notebooks.")
+    parser = argparse.ArgumentParser(prog="labkit", description="Instructor tools for the labkit notebooks.")
     parser.add_argument("--version", action="version", version=f"labkit {__version__}")
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    solutions = commands.add_parser("solutions", help="collapse or expand the solution cells, in place")
+    solutions.add_argument("action", choices=["hide", "show"])
+    solutions.add_argument("paths", nargs="+", metavar="PATH", help="notebooks or folders of notebooks")
+
+    release = commands.add_parser(
+        "release", help="write, scan or verify a student release",
+        description="Write a student release (--student), scan one for leaked solutions (--check), "
+                    "or run it to prove its checks fail on the stubs and pass on the sources (--verify).")
+    mode = release.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--student", metavar="OUT", type=Path, help="write the student notebooks into OUT")
+    mode.add_argument("--check", metavar="OUT", type=Path, help="scan the release in OUT for solution content")
+    mode.add_argument("--verify", metavar="OUT", type=Path, help="run the release in OUT and its sources")
+    release.add_argument("paths", nargs="*", metavar="PATH", default=DEFAULT_SOURCES,
+                         help="source notebooks or folders (default: notebooks/)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
+    try:
+        if args.command == "solutions":
+            return _solutions(args)
+        if args.command == "release":
+            return _release(args)
+    except (assignments.MarkerError, assignments.LeakError, FileNotFoundError, ValueError) as err:
+        print(f"labkit: error: {err}", file=sys.stderr)
+        return 1
+    parser.print_help()
     return 0
+
+
+def _solutions(args) -> int:
+    for path in assignments.notebook_paths(args.paths):
+        count = assignments.set_solutions_hidden(path, hidden=args.action == "hide")
+        print(f"{path}: {count} solution cell(s) {'hidden' if args.action == 'hide' else 'shown'}")
+    return 0
+
+
+def _release(args) -> int:
+    if args.student:
+        for summary in assignments.release(args.paths, args.student):
+            print(summary)
+        print(f"leak scan: clean. Student release written to {args.student}/")
+        return 0
+    if args.check:
+        leaks = assignments.scan_for_leaks(args.check, args.paths)
+        for leak in leaks:
+            print(f"LEAK {leak}", file=sys.stderr)
+        print(f"leak scan of {args.check}: {'clean' if not leaks else f'{len(leaks)} leak(s)'}")
+        return 1 if leaks else 0
+    problems = assignments.verify_release(args.verify, args.paths)
+    for problem in problems:
+        print(f"PROBLEM {problem}", file=sys.stderr)
+    print(f"verification of {args.verify}: {'passed' if not problems else f'{len(problems)} problem(s)'}")
+    return 1 if problems else 0

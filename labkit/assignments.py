@@ -1,0 +1,389 @@
+"""Solutions in the notebooks: find them, hide or show them, and release a student version.
+
+The convention (nbgrader's markers, so nbgrader can be used instead):
+
+- a code cell is an **exercise** when it contains a region between the lines
+  ``### BEGIN SOLUTION`` and ``### END SOLUTION``; the ``# TODO:`` hint above
+  the region is kept for students;
+- a Markdown cell tagged ``solution`` is a **written answer**;
+- a code cell tagged ``check`` is a **self-check** of the exercise before it.
+
+A student release replaces each region by ``raise NotImplementedError()``
+and each answer by a placeholder, removes every output, and is then scanned
+for anything of the solutions that survived (``scan_for_leaks``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+SOLUTION_TAG, CHECK_TAG, HIDE_TAG = "solution", "check", "hide-input"
+STUB = "raise NotImplementedError()"
+ANSWER_PLACEHOLDER = "**Your answer here.**"
+
+
+class MarkerError(ValueError):
+    """A malformed solution marker or tag, located by notebook, cell and line."""
+
+    def __init__(self, path, cell: int, line: int, problem: str):
+        super().__init__(f"{path}, cell {cell}, line {line}: {problem}")
+
+
+class LeakError(RuntimeError):
+    """A student release still contains solution content."""
+
+    def __init__(self, leaks: list[Leak]):
+        self.leaks = leaks
+        lines = "\n".join(f"  {leak}" for leak in leaks[:50])
+        more = f"\n  ... and {len(leaks) - 50} more" if len(leaks) > 50 else ""
+        super().__init__(f"the student release leaks {len(leaks)} piece(s) of solution:\n{lines}{more}")
+
+
+# -- reading the convention ----------------------------------------------------
+
+
+def tags(cell) -> list[str]:
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def solution_regions(source: str, path="<notebook>", cell: int = 0) -> list[tuple[int, int]]:
+    """(begin, end) line indices of every solution region in a code cell's source, checked for balance."""
+    regions, begin = [], None
+    for number, line in enumerate(source.splitlines()):
+        marker = line.strip()
+        if marker == BEGIN:
+            if begin is not None:
+                raise MarkerError(
+                    path, cell, number + 1, f"nested '{BEGIN}' (the one on line {begin + 1} is still open)"
+                )
+            begin = number
+        elif marker == END:
+            if begin is None:
+                raise MarkerError(path, cell, number + 1, f"'{END}' without a '{BEGIN}' before it")
+            regions.append((begin, number))
+            begin = None
+    if begin is not None:
+        raise MarkerError(path, cell, begin + 1, f"'{BEGIN}' is never closed by '{END}'")
+    return regions
+
+
+def is_exercise(cell) -> bool:
+    return cell.cell_type == "code" and any(line.strip() == BEGIN for line in cell.source.splitlines())
+
+
+def is_answer(cell) -> bool:
+    return cell.cell_type == "markdown" and SOLUTION_TAG in tags(cell)
+
+
+def is_check(cell) -> bool:
+    return cell.cell_type == "code" and CHECK_TAG in tags(cell)
+
+
+def check_conventions(nb, path) -> None:
+    """Raise MarkerError for unbalanced or nested markers, empty solution cells, or a check with no exercise."""
+    exercise_since_last_check = False
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and solution_regions(cell.source, path, index):
+            exercise_since_last_check = True
+        if SOLUTION_TAG in tags(cell) and not cell.source.strip():
+            raise MarkerError(path, index, 1, "the cell is tagged 'solution' but is empty")
+        if is_check(cell):
+            if not exercise_since_last_check:
+                raise MarkerError(path, index, 1, "a 'check' cell with no exercise (solution region) before it")
+            exercise_since_last_check = False
+
+
+def read_notebook(path) -> nbformat.NotebookNode:
+    nb = nbformat.read(path, as_version=4)
+    check_conventions(nb, path)
+    return nb
+
+
+def write_atomically(path, nb) -> None:
+    """Write nb in nbformat's layout via a temporary file, so a crash never leaves half a notebook."""
+    path = Path(path)
+    text = nbformat.writes(nb)
+    if not text.endswith("\n"):
+        text += "\n"
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        if path.exists():
+            shutil.copymode(path, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def notebook_paths(paths: Iterable) -> list[Path]:
+    """Expand directories into the notebooks they hold (sorted); keep notebook files as given."""
+    found = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found += sorted(q for q in p.glob("*.ipynb") if not q.name.startswith("."))
+        elif p.suffix == ".ipynb" and p.exists():
+            found.append(p)
+        else:
+            raise FileNotFoundError(f"{p} is neither a notebook (.ipynb) nor a folder of notebooks.")
+    return found
+
+
+# -- hide / show -----------------------------------------------------------------
+
+
+def set_solutions_hidden(path, hidden: bool) -> int:
+    """Collapse (hidden=True) or expand every solution cell of a notebook in place; returns how many."""
+    nb = read_notebook(path)
+    cells = [cell for cell in nb.cells if is_exercise(cell) or is_answer(cell)]
+    for cell in cells:
+        meta = cell.metadata
+        flags = ["source_hidden"] + (["outputs_hidden"] if is_answer(cell) else [])
+        cell_tags = [t for t in tags(cell) if t != HIDE_TAG]
+        jupyter = {k: v for k, v in meta.get("jupyter", {}).items() if k not in flags}
+        if hidden:
+            cell_tags.append(HIDE_TAG)
+            jupyter.update(dict.fromkeys(flags, True))
+        for key, value in (("tags", cell_tags), ("jupyter", jupyter)):
+            if value:
+                meta[key] = value
+            else:
+                meta.pop(key, None)
+    write_atomically(path, nb)
+    return len(cells)
+
+
+# -- student release ---------------------------------------------------------------
+
+
+@dataclass
+class ReleaseSummary:
+    notebook: str
+    exercises: int
+    answers: int
+
+    def __str__(self) -> str:
+        return f"{self.notebook}: {self.exercises} exercise(s) stubbed, {self.answers} written answer(s) removed"
+
+
+def stub_regions(source: str, regions: list[tuple[int, int]]) -> str:
+    """Replace each region (markers included) by a stub indented like its BEGIN line."""
+    lines = source.splitlines()
+    for begin, end in reversed(regions):
+        indent = lines[begin][: len(lines[begin]) - len(lines[begin].lstrip())]
+        lines[begin : end + 1] = [indent + STUB]
+    return "\n".join(lines)
+
+
+def student_version(nb, path="<notebook>") -> tuple[nbformat.NotebookNode, int, int]:
+    """A copy of nb with solutions stubbed and every output and run-time trace removed."""
+    nb = copy.deepcopy(nb)
+    exercises = answers = 0
+    for index, cell in enumerate(nb.cells):
+        solution = is_exercise(cell) or is_answer(cell)
+        if cell.cell_type == "code":
+            regions = solution_regions(cell.source, path, index)
+            if regions:
+                cell.source = stub_regions(cell.source, regions)
+                exercises += 1
+            cell.outputs, cell.execution_count = [], None
+        elif is_answer(cell):
+            cell.source = ANSWER_PLACEHOLDER
+            answers += 1
+        if solution:
+            cell.pop("attachments", None)
+        for key in ("execution", "collapsed", "scrolled", "jupyter"):
+            cell.metadata.pop(key, None)
+        if HIDE_TAG in tags(cell):
+            cell.metadata["tags"] = [t for t in tags(cell) if t != HIDE_TAG]
+    nb.metadata.pop("widgets", None)
+    return nb, exercises, answers
+
+
+def release(paths: Iterable, out) -> list[ReleaseSummary]:
+    """Write student versions of the notebooks in ``paths`` into ``out``; sources are only read.
+
+    Nothing is written if a source is malformed; the release is built in a temporary
+    folder and moved into ``out`` only after the leak scan finds nothing.
+    """
+    out = Path(out)
+    sources = {path: read_notebook(path) for path in notebook_paths(paths)}
+    if not sources:
+        raise ValueError("no notebooks to release.")
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=out, prefix=".staging-"))
+    try:
+        summaries = []
+        for path, nb in sources.items():
+            student, exercises, answers = student_version(nb, path)
+            nbformat.write(student, staging / path.name)
+            summaries.append(ReleaseSummary(path.name, exercises, answers))
+        for folder in {path.parent for path in sources}:
+            for extra in folder.iterdir():  # data or images a notebook may need
+                if extra.is_file() and extra.suffix != ".ipynb" and not extra.name.startswith("."):
+                    shutil.copy2(extra, staging / extra.name)
+        leaks = scan_for_leaks(staging, sources)
+        if leaks:
+            raise LeakError(leaks)
+        for item in staging.iterdir():
+            os.replace(item, out / item.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return summaries
+
+
+# -- leak scan -----------------------------------------------------------------------
+
+
+@dataclass
+class Leak:
+    file: str
+    cell: int | None
+    text: str
+    origin: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}, cell {self.cell}" if self.cell is not None else self.file
+        return f"{where}: {self.text!r} (from {self.origin})"
+
+
+NUMBER = re.compile(r"-?\d+\.\d{4,}")
+
+
+def _public_lines(sources: dict) -> set[str]:
+    """Stripped lines students may see anyway: everything outside solution regions and answers."""
+    public = set()
+    for path, nb in sources.items():
+        for index, cell in enumerate(nb.cells):
+            if is_answer(cell):
+                continue
+            lines = cell.source.splitlines()
+            hidden = set()
+            if cell.cell_type == "code":
+                for begin, end in solution_regions(cell.source, path, index):
+                    hidden.update(range(begin, end + 1))
+            public.update(line.strip() for n, line in enumerate(lines) if n not in hidden)
+    return public
+
+
+def solution_fingerprints(sources: dict) -> dict[str, str]:
+    """Distinctive pieces of every solution (text -> where it comes from)."""
+    public = _public_lines(sources)
+    public_text = "\n".join(public)
+    found = {}
+    for path, nb in sources.items():
+        for index, cell in enumerate(nb.cells):
+            origin = f"{Path(path).name}, cell {index}"
+            if is_answer(cell):
+                lines = cell.source.splitlines()
+            elif cell.cell_type == "code" and (regions := solution_regions(cell.source, path, index)):
+                all_lines = cell.source.splitlines()
+                lines = [all_lines[n] for b, e in regions for n in range(b + 1, e)]
+                for output in cell.get("outputs", []):
+                    text = _output_text(output)
+                    found.update({num: origin + " output" for num in NUMBER.findall(text) if num not in public_text})
+                    if png := output.get("data", {}).get("image/png"):
+                        found[png.replace("\n", "")[:80]] = origin + " image"
+            else:
+                continue
+            for line in lines:
+                line = line.strip()
+                if len(line) >= 10 and line not in public:
+                    found[line] = origin
+    return found
+
+
+def _output_text(output) -> str:
+    parts = [output.get("text", ""), output.get("evalue", "")]
+    parts += [v for k, v in output.get("data", {}).items() if k.startswith("text/")]
+    return "\n".join(p if isinstance(p, str) else "".join(p) for p in parts)
+
+
+def _strings(value) -> Iterator[str]:
+    """Every string inside a JSON value, plus the decoded text of base64 blobs (attachments, images)."""
+    if isinstance(value, str):
+        yield value
+        if len(value) >= 16 and re.fullmatch(r"[A-Za-z0-9+/=\s]+", value):
+            try:
+                yield base64.b64decode(value, validate=False).decode("utf-8", errors="ignore")
+            except (binascii.Error, ValueError):
+                pass
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def scan_for_leaks(folder, sources) -> list[Leak]:
+    """Search every file under ``folder`` for solution content of the ``sources`` notebooks."""
+    if not isinstance(sources, dict):
+        sources = {path: read_notebook(path) for path in notebook_paths(sources)}
+    fingerprints = solution_fingerprints(sources)
+    leaks = []
+    for file in sorted(Path(folder).rglob("*")):
+        if not file.is_file():
+            continue
+        text = file.read_text(encoding="utf-8", errors="ignore")
+        if file.suffix == ".ipynb":
+            nb = nbformat.reads(text, as_version=4)
+            places = [(i, "\n".join(_strings(dict(cell)))) for i, cell in enumerate(nb.cells)]
+            places.append((None, "\n".join(_strings(dict(nb.metadata)))))
+        else:
+            places = [(None, text)]
+        for cell, haystack in places:
+            leaks += [Leak(file.name, cell, fp, origin) for fp, origin in fingerprints.items() if fp in haystack]
+    return leaks
+
+
+# -- verification ----------------------------------------------------------------------
+
+
+def _failing_cells(nb, cwd, timeout: int) -> set[int]:
+    """Run nb in a fresh kernel, going on after errors; the indices of the cells that raised."""
+    from nbclient import NotebookClient
+
+    NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(cwd)}}).execute()
+    return {i for i, cell in enumerate(nb.cells)
+            if cell.cell_type == "code" and any(o.output_type == "error" for o in cell.outputs)}
+
+
+def verify_release(out, paths, timeout: int = 600) -> list[str]:
+    """Run each student notebook and its source up to the last check cell; return the problems found.
+
+    In the student version every check must fail (its exercise is a stub) and every cell
+    before the first exercise must run; in the source every cell must run.
+    """
+    problems = []
+    for path in notebook_paths(paths):
+        source = read_notebook(path)
+        checks = [i for i, cell in enumerate(source.cells) if is_check(cell)]
+        if not checks:
+            continue
+        first_exercise = next(i for i, cell in enumerate(source.cells) if is_exercise(cell))
+        student = nbformat.read(Path(out) / path.name, as_version=4)
+        student.cells = student.cells[: checks[-1] + 1]
+        failing = _failing_cells(student, out, timeout)
+        problems += [f"{path.name}: student cell {i} fails before the first exercise" for i in sorted(failing)
+                     if i < first_exercise]
+        problems += [f"{path.name}: check cell {i} passes on the student stub, so it cannot catch a wrong answer"
+                     for i in checks if i not in failing]
+        source.cells = source.cells[: checks[-1] + 1]
+        failing = _failing_cells(source, path.parent, timeout)
+        problems += [f"{path.name}: source cell {i} fails" for i in sorted(failing)]
+    return problems
