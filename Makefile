@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install lab test bench execute release clean
+.PHONY: install lab test data bench execute release clean
 
 # (Re)install when the venv is missing or pyproject.toml changed.
 $(STAMP): pyproject.toml
@@ -22,7 +22,11 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: install
 	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/
 
-test: install
+# MNIST, downloaded and checksummed into the user cache (~/.cache/labkit or $LABKIT_DATA) once.
+data: install
+	$(BIN)/labkit data mnist
+
+test: install data
 	$(BIN)/ruff check labkit tests benchmarks
 	$(BIN)/python -m pytest
 
@@ -34,8 +38,11 @@ execute: install
 release: install
 	$(BIN)/labkit release --student release notebooks
 
+# PyTorch is only a yardstick for the MNIST benchmark, never a dependency of labkit.
 bench: install
+	$(BIN)/python -m pip install --quiet torch==2.13.0 || echo "PyTorch unavailable: its comparison is skipped"
 	$(BIN)/python -m benchmarks.bench_backprop
+	$(BIN)/python -m benchmarks.bench_mnist
 	$(BIN)/python -m benchmarks.xor_study
 
 clean:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from labkit import DenseNetwork
+from labkit.network import output_delta
 
 
 def per_sample_gradients(net: DenseNetwork, X: np.ndarray, y: np.ndarray):
@@ -23,9 +24,8 @@ def per_sample_gradients(net: DenseNetwork, X: np.ndarray, y: np.ndarray):
         for W, b, act in zip(net.weights, net.biases, net.activations):
             zs.append(ys[-1] @ W + b)
             ys.append(act.forward(zs[-1]))
-        # the loss of one row, scaled so that the sum over rows is the batch mean
-        d_out = net.loss.backward(y[i : i + 1], ys[-1][None, :])[0] / n
-        delta = net.activations[-1].backward(zs[-1], d_out)
+        # delta of one row, scaled so that the sum over rows is the gradient of the batch mean
+        delta = output_delta(net.activations[-1], net.loss, zs[-1][None, :], ys[-1][None, :], y[i : i + 1])[0] / n
         for l in reversed(range(len(net.weights))):
             grad_W[l] += np.outer(ys[l], delta)
             grad_b[l] += delta

@@ -95,10 +95,40 @@ class MeanSquaredError(Loss):
         return 2 * (p - t) / t.shape[-2]
 
 
+class CategoricalCrossEntropy(Loss):
+    """E = -(1/N) sum_i sum_j t_ij log(p_ij + eps), for one-hot (or soft) targets t and probabilities p.
+
+    dE/dp = -(1/N) t / (p + eps). After a softmax the two combine into the much simpler
+    dE/dz = (p - t) / N, which the network uses automatically (see ``fused_softmax_delta``).
+    """
+
+    name = "categorical_crossentropy"
+
+    def __init__(self, eps: float = 1e-9):
+        self.eps = eps
+
+    def loss_per_batch(self, t, p):
+        return -(t * np.log(p + self.eps)).sum(axis=(-2, -1)) / t.shape[-2]
+
+    def gradient(self, t, p):
+        return -t / (p + self.eps) / t.shape[-2]
+
+
+def fused_softmax_delta(t: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """dE/dZ for softmax outputs p and categorical cross entropy: (p - t) / N, shape (..., N, k).
+
+    The softmax Jacobian times -t/p collapses to p - t when each row of t sums to 1:
+    cheaper and exact (no division by a tiny probability).
+    """
+    return (p - t) / t.shape[-2]
+
+
 LOSSES: dict[str, type[Loss]] = {
     "binary_crossentropy": BinaryCrossEntropy,
     "bce": BinaryCrossEntropy,
     "mse": MeanSquaredError,
+    "categorical_crossentropy": CategoricalCrossEntropy,
+    "cce": CategoricalCrossEntropy,
     "mean_squared_error": MeanSquaredError,
 }
 

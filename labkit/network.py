@@ -25,8 +25,8 @@ from numbers import Integral
 import numpy as np
 from tqdm.auto import tqdm
 
-from .activations import Activation, get_activation
-from .losses import Loss, get_loss
+from .activations import Activation, Softmax, get_activation
+from .losses import CategoricalCrossEntropy, Loss, fused_softmax_delta, get_loss
 from .optim import GradientDescent
 from .validate import as_matrix, non_negative_number, positive_int
 
@@ -110,7 +110,7 @@ class DenseNetwork:
 
     # -- backward -------------------------------------------------------------
 
-    def _backprop(self, X, y, weight_decay):
+    def _backprop(self, X, y, weight_decay, scale=1.0):
         """Loss and gradients of checked arrays; see the module docstring for the formulas."""
         Zs, Ys = self._forward(X)
         if not np.isfinite(Ys[-1]).all():
@@ -118,9 +118,7 @@ class DenseNetwork:
         loss = self.loss.forward(y, Ys[-1]) + self.penalty(weight_decay)
         if not np.isfinite(loss):
             self._diverged(f"the loss is {loss}")
-        grad_W, grad_b = backward_pass(
-            self.weights, self.activations, Zs, Ys, self.loss.backward(y, Ys[-1]), weight_decay
-        )
+        grad_W, grad_b = backward_pass(self.weights, self.activations, self.loss, Zs, Ys, y, weight_decay, scale)
         return loss, grad_W, grad_b
 
     def gradients(self, X, y, weight_decay: float = 0.0) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -140,9 +138,10 @@ class DenseNetwork:
         )
 
     def _step(self, X, y, weight_decay) -> float:
+        scale = self.optimizer.gradient_scale
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported as divergence instead
-            loss, grad_W, grad_b = self._backprop(X, y, weight_decay)
-        self.optimizer.update(self.weights + self.biases, grad_W + grad_b)
+            loss, grad_W, grad_b = self._backprop(X, y, weight_decay, scale)
+        self.optimizer.update(self.weights + self.biases, grad_W + grad_b, scaled=scale != 1.0)
         self.steps_trained += 1
         return loss
 
@@ -182,8 +181,12 @@ class DenseNetwork:
         for epoch in bar:
             order = rng.permutation(len(X)) if shuffle and batch_size < len(X) else None
             for i, start in enumerate(starts):
-                rows = slice(start, start + batch_size) if order is None else order[start:start + batch_size]
-                history[epoch * len(starts) + i] = self._step(X[rows], y[rows], weight_decay)
+                if order is None:
+                    Xb, yb = X[start:start + batch_size], y[start:start + batch_size]
+                else:
+                    rows = order[start:start + batch_size]
+                    Xb, yb = X.take(rows, axis=0), y.take(rows, axis=0)
+                history[epoch * len(starts) + i] = self._step(Xb, yb, weight_decay)
             bar.set_postfix(loss=f"{history[(epoch + 1) * len(starts) - 1]:.4f}", refresh=False)
         bar.close()
         return history
@@ -197,7 +200,9 @@ def forward_pass(weights, biases, activations, X) -> tuple[list[np.ndarray], lis
     """
     Zs, Ys = [], [X]
     for W, b, act in zip(weights, biases, activations):
-        Zs.append(Ys[-1] @ W + b[..., None, :])  # b[..., None, :] adds the bias to every row
+        Z = Ys[-1] @ W
+        Z += b[..., None, :]  # adds the bias to every row, in place (no second array)
+        Zs.append(Z)
         Ys.append(act.forward(Zs[-1]))
     return Zs, Ys
 
@@ -209,17 +214,28 @@ def decay_penalty(weights, weight_decay: float):
     return 0.5 * weight_decay * sum((W**2).sum(axis=(-2, -1)) for W in weights)
 
 
-def backward_pass(weights, activations, Zs, Ys, grad_output, weight_decay: float = 0.0):
-    """Backprop from grad_output = dE/dY_L; returns the lists grad_W, grad_b (formulas at the top).
+def output_delta(activation: Activation, loss: Loss, Z, Y, T) -> np.ndarray:
+    """Delta_L = dE/dZ_L: the fused (P - T) / N for softmax with categorical cross entropy, else the chain rule."""
+    if isinstance(activation, Softmax) and isinstance(loss, CategoricalCrossEntropy):
+        return fused_softmax_delta(T, Y)
+    return activation.backward(Z, loss.gradient(T, Y))
 
+
+def backward_pass(weights, activations, loss, Zs, Ys, T, weight_decay: float = 0.0, scale: float = 1.0):
+    """Backprop for targets T; returns the lists grad_W, grad_b (formulas at the top of this module).
+
+    Every gradient comes out multiplied by ``scale``: a plain gradient step passes its learning
+    rate here, which costs one multiplication of Delta_L instead of a pass over every weight matrix.
     ``swapaxes(-1, -2)`` is the transpose ``.T`` of each matrix, also in a stack of networks.
     """
-    delta = activations[-1].backward(Zs[-1], grad_output)
+    delta = output_delta(activations[-1], loss, Zs[-1], Ys[-1], T)
+    if scale != 1.0:
+        delta = delta * scale
     grad_W, grad_b = [None] * len(weights), [None] * len(weights)
     for l in reversed(range(len(weights))):
         grad_W[l] = Ys[l].swapaxes(-1, -2) @ delta
         if weight_decay:
-            grad_W[l] += weight_decay * weights[l]
+            grad_W[l] += (scale * weight_decay) * weights[l]
         grad_b[l] = delta.sum(axis=-2)
         if l > 0:
             delta = activations[l - 1].backward(Zs[l - 1], delta @ weights[l].swapaxes(-1, -2))

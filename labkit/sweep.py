@@ -81,7 +81,7 @@ def train_many(
         for step in range(steps):
             Zs, Ys = forward_pass(weights, biases, activations, X)
             losses[step] = loss.loss_per_batch(y, Ys[-1]) + decay_penalty(weights, weight_decay)
-            grad_W, grad_b = backward_pass(weights, activations, Zs, Ys, loss.gradient(y, Ys[-1]), weight_decay)
+            grad_W, grad_b = backward_pass(weights, activations, loss, Zs, Ys, y, weight_decay)
             for param, grad in zip(weights + biases, grad_W + grad_b):
                 param -= learning_rate * grad
     return SweepResult(weights, biases, activations, losses)

@@ -1,0 +1,104 @@
+"""MNIST-sized training speed: labkit against PyTorch, and against the matrix products alone.
+
+One epoch of SGD (batch 128, shuffled) on 60,000 random 784-pixel rows through a
+784-256-10 ReLU/softmax network in float32, both libraries on the same number of
+threads. Runs alternate between the contenders and the best of several is kept,
+so background noise on the machine hits both alike. Printed as ratios:
+
+- labkit epoch time / PyTorch epoch time (target: at most 0.7);
+- matrix-product bound / labkit epoch time, where the bound is the time of one
+  epoch's GEMMs alone (the four products of every step, nothing else; target: at least 0.75).
+
+Run: python -m benchmarks.bench_mnist  (also part of `make bench`)
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+
+from labkit import GradientDescent, build_network
+
+N, BATCH, THREADS, REPEATS = 60_000, 128, os.cpu_count() or 1, 5
+
+
+def data(rng):
+    X = rng.random((N, 784), dtype=np.float32)
+    labels = rng.integers(0, 10, N)
+    return X, labels, np.eye(10, dtype=np.float32)[labels]
+
+
+def labkit_epoch(X, Y):
+    net = build_network(784, [256, "relu", 10, "softmax"], "cce", GradientDescent(0.01), seed=0, dtype=np.float32)
+    return lambda: net.fit(X, Y, epochs=1, batch_size=BATCH, seed=0, progress=False)
+
+
+def gemm_epoch(X):
+    """Only the matrix products of each training step, on the same shapes."""
+    rng = np.random.default_rng(1)
+    W1, W2 = rng.random((784, 256), dtype=np.float32), rng.random((256, 10), dtype=np.float32)
+    H, D2, D1 = (rng.random(s, dtype=np.float32) for s in ((BATCH, 256), (BATCH, 10), (BATCH, 256)))
+    batches = [X[i : i + BATCH] for i in range(0, N, BATCH)]
+
+    def run():
+        for Xb in batches:
+            n = len(Xb)
+            Xb @ W1, H[:n] @ W2, H[:n].T @ D2[:n], D2[:n] @ W2.T, Xb.T @ D1[:n]
+
+    return run
+
+
+def torch_epoch(X, labels):
+    import torch
+
+    torch.set_num_threads(THREADS)
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(784, 256), torch.nn.ReLU(), torch.nn.Linear(256, 10))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(labels)
+
+    def run():
+        order = torch.randperm(N)
+        for start in range(0, N, BATCH):
+            rows = order[start : start + BATCH]
+            optimizer.zero_grad(set_to_none=True)
+            loss_fn(model(Xt[rows]), yt[rows]).backward()
+            optimizer.step()
+
+    return run
+
+
+def best_times(contenders: dict) -> dict[str, float]:
+    """Best wall time of each contender over REPEATS rounds, alternating within each round."""
+    best = dict.fromkeys(contenders, float("inf"))
+    for fn in contenders.values():
+        fn()  # warm-up: allocations, thread pools, caches
+    for _ in range(REPEATS):
+        for name, fn in contenders.items():
+            start = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
+
+
+def main() -> None:
+    X, labels, Y = data(np.random.default_rng(0))
+    contenders = {"labkit": labkit_epoch(X, Y), "GEMMs only": gemm_epoch(X)}
+    try:
+        contenders["PyTorch"] = torch_epoch(X, labels)
+    except ImportError:
+        print("PyTorch is not installed: skipping the comparison (pip install torch==2.13.0 to include it).")
+    best = best_times(contenders)
+    print(f"784-256-10 ReLU/softmax, float32, batch {BATCH}, one epoch of {N} rows, {THREADS} threads")
+    for name, seconds in best.items():
+        print(f"  {name:<11} {seconds:6.3f} s per epoch")
+    if "PyTorch" in best:
+        print(f"labkit / PyTorch epoch time: {best['labkit'] / best['PyTorch']:.2f}  (target <= 0.70)")
+    print(f"GEMM bound / labkit epoch time: {best['GEMMs only'] / best['labkit']:.2f}  (target >= 0.75)")
+
+
+if __name__ == "__main__":
+    main()
