@@ -1,10 +1,13 @@
-"""Data sets used by the notebooks."""
+"""Data sets used by the notebooks: XOR, 2-D toy sets, and MNIST (loaded by ``labkit.mnist``)."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from .mnist import load_mnist
 from .validate import positive_int
+
+__all__ = ["xor", "circles", "moons", "spirals", "blobs", "TOY_DATASETS", "load_mnist"]
 
 
 def xor() -> tuple[np.ndarray, np.ndarray]:

@@ -115,3 +115,40 @@ def network_diagram(net: DenseNetwork, ax=None):
            title="Weights (vermillion > 0, blue < 0, width ~ |w|)")
     ax.axis("off")
     return ax
+
+
+def image_grid(images, titles=None, ncols: int = 8, cmap: str = "gray_r", size: float = 1.3, symmetric=False):
+    """Small images (n, h, w) in a grid, each with an optional title; returns the figure."""
+    images = np.asarray(images)
+    nrows = int(np.ceil(len(images) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows * 1.15), squeeze=False)
+    for k, ax in enumerate(axes.ravel()):
+        ax.axis("off")
+        if k < len(images):
+            limit = np.abs(images[k]).max() if symmetric else None
+            ax.imshow(images[k], cmap=cmap, vmin=-limit if symmetric else None, vmax=limit)
+            if titles is not None:
+                ax.set_title(titles[k], fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def confusion_matrix_plot(counts, ax=None, labels=None):
+    """A (k, k) confusion matrix (rows: true class, columns: predicted), errors emphasised.
+
+    The diagonal is shown in grey so that the colour scale is spent on the mistakes.
+    """
+    ax = _axes(ax, figsize=(5.5, 5))
+    counts = np.asarray(counts)
+    k = len(counts)
+    errors = np.where(np.eye(k, dtype=bool), np.nan, counts)
+    image = ax.imshow(errors, cmap="Oranges")
+    for i in range(k):
+        for j in range(k):
+            ax.text(j, i, counts[i, j], ha="center", va="center", fontsize=7,
+                    color="k" if i != j else GREY)
+    ticks = range(k)
+    ax.set(xticks=ticks, yticks=ticks, xticklabels=labels or ticks, yticklabels=labels or ticks,
+           xlabel="predicted class", ylabel="true class", title="Confusion matrix (colour: mistakes)")
+    ax.figure.colorbar(image, ax=ax, label="misclassified test images", shrink=0.8)
+    return ax

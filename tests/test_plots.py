@@ -51,3 +51,17 @@ def test_hidden_unit_lines_lie_where_the_pre_activation_is_zero(net):
 def test_loss_curve_plots_every_step():
     ax = plots.loss_curve(np.array([3.0, 2.0, 1.0]), label="run")
     np.testing.assert_array_equal(ax.lines[0].get_ydata(), [3, 2, 1])
+
+
+def test_image_grid_shows_every_image_with_its_title():
+    images = np.arange(5 * 4 * 4).reshape(5, 4, 4)
+    fig = plots.image_grid(images, titles=[f"#{i}" for i in range(5)], ncols=3)
+    shown = [ax for ax in fig.axes if ax.images]
+    assert len(shown) == 5 and [ax.get_title() for ax in shown] == ["#0", "#1", "#2", "#3", "#4"]
+    np.testing.assert_array_equal(shown[2].images[0].get_array(), images[2])
+
+
+def test_confusion_matrix_plot_writes_every_count():
+    counts = np.array([[5, 1], [2, 7]])
+    ax = plots.confusion_matrix_plot(counts)
+    assert sorted(t.get_text() for t in ax.texts) == ["1", "2", "5", "7"]
