@@ -152,3 +152,43 @@ def confusion_matrix_plot(counts, ax=None, labels=None):
            xlabel="predicted class", ylabel="true class", title="Confusion matrix (colour: mistakes)")
     ax.figure.colorbar(image, ax=ax, label="misclassified test images", shrink=0.8)
     return ax
+
+
+def weight_decay_picture(H, b, tau: float, ax=None, taus=None):
+    """2-D weight decay: contours of E, circles of the penalty, w*, w~(tau), its path over tau, eigenvectors.
+
+    H: (2, 2) symmetric positive definite, b: (2,). Each eigenvector is drawn from w*, scaled by its
+    eigenvalue (long arrow = steep direction). Returns the axes.
+    """
+    from .regularization import eigen_view, quadratic_minimizer
+
+    ax = _axes(ax, figsize=(6, 6))
+    H, b = np.asarray(H, float), np.asarray(b, float)
+    view = eigen_view(H, b, tau)
+    taus = np.geomspace(1e-3, 1e3, 200) * view.eigenvalues.max() if taus is None else taus
+    path = np.array([view.w_star] + [quadratic_minimizer(H, b, s) for s in taus] + [np.zeros(2)])
+    radius = 1.4 * max(np.abs(view.w_star).max(), 1.0)
+    xs = np.linspace(-radius, radius, 200)
+    W1, W2 = np.meshgrid(xs, xs)
+    grid = np.stack([W1, W2], axis=-1)
+    E = grid @ b + 0.5 * np.einsum("...i,ij,...j->...", grid, H, grid)
+    lowest = E.min()
+    levels = lowest + (E.max() - lowest) * np.linspace(0.03, 0.7, 10) ** 2  # denser near the minimum
+    ax.contour(W1, W2, E, levels=levels, colors=BLUE, linewidths=1, alpha=0.8, linestyles="solid")
+    ax.contour(W1, W2, np.hypot(W1, W2), levels=np.linspace(0.25, 2, 8) * radius / 2, colors=GREY,
+               linewidths=0.8, linestyles="--")
+    ax.plot(path[:, 0], path[:, 1], color=GREEN, lw=2, label=r"path of $\tilde w(\tau)$, $\tau: 0 \to \infty$")
+    scale = 0.4 * radius / view.eigenvalues.max()
+    for i, (lam, u) in enumerate(zip(view.eigenvalues, view.eigenvectors.T)):
+        u = u if u @ view.w_star <= 0 else -u  # point towards the origin side, where the picture has room
+        ax.annotate("", xy=view.w_star + scale * lam * u, xytext=view.w_star,
+                    arrowprops={"arrowstyle": "->", "color": ORANGE, "lw": 2})
+        ax.annotate(f"$\\lambda_{i + 1}={lam:.2f}$", view.w_star + scale * lam * u, color=ORANGE,
+                    xytext=(4, 4), textcoords="offset points", annotation_clip=True)
+    ax.plot(*view.w_star, "o", color=BLUE, ms=9, label="$w^*$ (minimum of E)")
+    ax.plot(*view.w_tilde, "s", color=VERMILLION, ms=9, label=rf"$\tilde w$ for $\tau = {tau:.3g}$")
+    ax.plot(0, 0, "k+", ms=10)
+    ax.set(xlim=(-radius, radius), ylim=(-radius, radius), xlabel="$w_1$", ylabel="$w_2$", aspect="equal",
+           title="Contours of E (blue) and of the penalty (grey)")
+    ax.legend(loc="lower left", fontsize="small")
+    return ax

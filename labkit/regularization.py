@@ -96,9 +96,14 @@ class EigenView:
 
 
 def eigen_view(H, b, tau: float) -> EigenView:
-    """Eigen-decomposition of H with the unregularized and regularized minimizers."""
+    """Eigen-decomposition of H with the unregularized and regularized minimizers.
+
+    Each eigenvector's sign is fixed (largest entry positive), so printed coordinates do not
+    depend on the linear-algebra library.
+    """
     H = check_hessian(H)
     eigenvalues, U = np.linalg.eigh(H)
+    U = U * np.sign(U[np.abs(U).argmax(axis=0), range(len(U))])  # fix each sign: largest entry positive
     return EigenView(eigenvalues, U, quadratic_minimizer(H, b), quadratic_minimizer(H, b, tau))
 
 

@@ -142,3 +142,39 @@ class TrainingExplorer:
             return "step 0: press play or step to train"
         accuracy = np.mean((self.net.predict(self.X) > 0.5) == (self.y > 0.5))
         return f"step {len(self.history)}: loss {self.history[-1]:.4f}, training accuracy {accuracy:.0%}"
+
+
+class WeightDecayExplorer:
+    """A tau slider that moves w~ along its path in the 2-D weight-decay picture, with d_1, d_2 shown."""
+
+    def __init__(self, H, b, tau: float = 1.0):
+        from .regularization import eigen_view, shrinkage_factors
+
+        self._eigen_view, self._factors = eigen_view, shrinkage_factors
+        self.H, self.b = np.asarray(H, float), np.asarray(b, float)
+        self.tau = w.FloatLogSlider(value=tau, base=10, min=-3, max=3, step=0.05, description="tau",
+                                    continuous_update=False)
+        self.readout = w.HTML()
+        self.image = w.Image(format="png")
+        self.figure = Figure(figsize=(5.5, 5.5), dpi=80)
+        self.ax = self.figure.subplots()
+        self.tau.observe(lambda change: self.redraw(), names="value")
+        self.widget = w.VBox([self.tau, self.readout, self.image])
+        self.redraw()
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.widget)
+
+    def redraw(self) -> None:
+        self.ax.clear()
+        plots.weight_decay_picture(self.H, self.b, self.tau.value, ax=self.ax)
+        buffer = io.BytesIO()
+        self.figure.savefig(buffer, format="png")
+        self.image.value = buffer.getvalue()
+        view = self._eigen_view(self.H, self.b, self.tau.value)
+        d = self._factors(view.eigenvalues, self.tau.value)
+        self.readout.value = (f"tau = {self.tau.value:.3g}: d<sub>1</sub> = {d[0]:.3f} (lambda<sub>1</sub> = "
+                              f"{view.eigenvalues[0]:.2f}), d<sub>2</sub> = {d[1]:.3f} (lambda<sub>2</sub> = "
+                              f"{view.eigenvalues[1]:.2f}), w~ = {np.round(view.w_tilde, 3).tolist()}")
