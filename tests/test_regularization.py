@@ -94,7 +94,7 @@ def test_gradient_norms_and_input_gradients_match_finite_differences():
     X = rng.normal(size=(6, 3))
     for n in range(len(X)):
         xn = X[n : n + 1]
-        grads = [numerical_gradient(lambda _: float(net.predict(xn)[0, 0]), W) for W in net.weights]
+        grads = [numerical_gradient(lambda _, xn=xn: float(net.predict(xn)[0, 0]), W) for W in net.weights]
         assert weight_gradient_sqnorm(net, xn)[0] == pytest.approx(sum((g**2).sum() for g in grads), rel=1e-7)
     numeric = numerical_gradient(lambda x: float(net.predict(x).sum()), X.copy())  # rows are independent
     assert rel_error(input_gradient(net, X), numeric) < 1e-7
