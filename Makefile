@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install lab test data bench execute release clean
+.PHONY: install lab test data bench execute release clean chromium test-browser test-newcomer
 
 # (Re)install when the venv is missing or pyproject.toml changed.
 $(STAMP): pyproject.toml
@@ -27,12 +27,29 @@ data: install
 	$(BIN)/labkit data mnist
 
 test: install data
-	$(BIN)/ruff check labkit tests benchmarks
+	$(BIN)/ruff check labkit tests benchmarks system_tests
 	$(BIN)/python -m pytest
 
 # Re-run every notebook in place (after a change to labkit that can change an output), without timing metadata.
 execute: install
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.record_timing=False notebooks/*.ipynb
+
+# The browser test needs Debian's Chromium (installed here if missing; root or sudo) and Playwright.
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+chromium:
+	@test -x $(CHROMIUM) || { echo "Installing Debian's chromium for the browser test..."; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+# JupyterLab in headless Chromium: run notebook 02, use the explorer, hide/show, a student release.
+test-browser: install data chromium
+	$(BIN)/python -m pip install --quiet -e '.[dev,browser]'
+	LABKIT_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest system_tests/test_jupyterlab.py -s -p no:cacheprovider
+
+# A fresh clone of this repository, set up and tested with the README's two commands only.
+test-newcomer: install
+	$(BIN)/python -m pytest system_tests/test_newcomer.py -p no:cacheprovider
 
 # The student version of every notebook, in release/ (git-ignored); fails if anything of a solution leaks.
 release: install
@@ -46,4 +63,4 @@ bench: install
 	$(BIN)/python -m benchmarks.xor_study
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache build release *.egg-info

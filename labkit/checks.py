@@ -8,8 +8,7 @@ exercise above still holds its ``raise NotImplementedError()`` stub.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import numpy as np
 
@@ -20,23 +19,30 @@ class CheckFailed(AssertionError):
     """A self-check did not pass; the message says why."""
 
 
-@contextmanager
-def check(what: str) -> Iterator[None]:
+class check:  # noqa: N801 (used as `with check("..."):`, like a function)
     """Run the assertions in the block; print a pass line or raise CheckFailed naming ``what``."""
-    try:
-        yield
-    except NotImplementedError:
-        raise CheckFailed(
-            f"{what}: not implemented yet. Replace `raise NotImplementedError()` in the exercise cell "
-            "above with your code, run that cell, then run this check again."
-        ) from None
-    except NameError as err:
-        raise CheckFailed(f"{what}: {err}. Run the exercise cell above first.") from None
-    except CheckFailed:
-        raise
-    except AssertionError as err:
-        raise CheckFailed(f"{what}: {err}") from None
-    print(f"✔ {what}: all checks passed.")
+
+    def __init__(self, what: str):
+        self.what = what
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind, error, traceback) -> bool:
+        __tracebackhide__ = True  # noqa: F841 (IPython and pytest then show the student's cell, not this frame)
+        if kind is None:
+            print(f"✔ {self.what}: all checks passed.")
+            return False
+        if issubclass(kind, NotImplementedError):
+            raise CheckFailed(
+                f"{self.what}: not implemented yet. Replace `raise NotImplementedError()` in the exercise cell "
+                "above with your code, run that cell, then run this check again."
+            ) from None
+        if issubclass(kind, NameError):
+            raise CheckFailed(f"{self.what}: {error}. Run the exercise cell above first.") from None
+        if issubclass(kind, AssertionError) and not issubclass(kind, CheckFailed):
+            raise CheckFailed(f"{self.what}: {error}") from None
+        return False  # anything else (and CheckFailed) propagates unchanged
 
 
 def expect_close(got, expected, what: str, atol: float = 1e-6) -> None:

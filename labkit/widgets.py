@@ -54,15 +54,16 @@ class TrainingExplorer:
         self.input_noise = w.FloatSlider(value=input_noise, min=0, max=1, step=0.05, description="input noise",
                                          style=style)
         self.seed = w.IntText(value=seed, description="seed", style=style)
-        self.play = w.Play(interval=150, min=0, max=10**9, step=1, description="play / pause")
-        self.step_button = w.Button(description="step", icon="step-forward")
-        self.reset_button = w.Button(description="reset", icon="refresh")
+        self.play = w.Play(interval=150, min=0, max=10**9, step=1, description="play / pause",
+                           show_repeat=False)
+        self.step_button = w.Button(description="step", icon="step-forward", layout=w.Layout(width="90px"))
+        self.reset_button = w.Button(description="reset", icon="refresh", layout=w.Layout(width="90px"))
         self.readout = w.HTML()
         self.image = w.Image(format="png")
         self.steps_per_tick = steps_per_tick
         self.resolution = resolution
 
-        self.figure = Figure(figsize=(9, 3.6), dpi=80)
+        self.figure = Figure(figsize=(9, 3.6), dpi=80, layout="constrained")
         self.surface_ax, self.loss_ax = self.figure.subplots(1, 2)
         self.reset()
 
@@ -72,12 +73,11 @@ class TrainingExplorer:
         for control in (self.dataset, self.hidden, self.activation, self.seed):
             control.observe(lambda change: self.reset(), names="value")
 
-        self.widget = w.HBox([
-            w.VBox([self.dataset, self.hidden, self.activation, self.learning_rate, self.decay_on,
-                    self.weight_decay, self.input_noise, self.seed,
-                    w.HBox([self.play, self.step_button, self.reset_button]), self.readout]),
-            self.image,
-        ])
+        controls = w.VBox([self.dataset, self.hidden, self.activation, self.learning_rate, self.decay_on,
+                           self.weight_decay, self.input_noise, self.seed,
+                           w.HBox([self.play, self.step_button, self.reset_button]), self.readout],
+                          layout=w.Layout(min_width="360px"))
+        self.widget = w.HBox([controls, self.image])
 
     def _ipython_display_(self):
         from IPython.display import display
@@ -156,7 +156,7 @@ class WeightDecayExplorer:
                                     continuous_update=False)
         self.readout = w.HTML()
         self.image = w.Image(format="png")
-        self.figure = Figure(figsize=(5.5, 5.5), dpi=80)
+        self.figure = Figure(figsize=(5.5, 5.5), dpi=80, layout="constrained")
         self.ax = self.figure.subplots()
         self.tau.observe(lambda change: self.redraw(), names="value")
         self.widget = w.VBox([self.tau, self.readout, self.image])
