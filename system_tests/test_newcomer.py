@@ -40,8 +40,16 @@ def test_fresh_clone_sets_up_serves_jupyterlab_and_passes_its_tests(tmp_path):
             if match := re.search(r"http://127\.0\.0\.1:\d+/lab\?token=\w+", line):
                 url = match.group(0)
         assert url, "`make lab` did not start JupyterLab:\n" + "".join(seen[-30:])
-        with urllib.request.urlopen(url, timeout=30) as response:
-            assert response.status == 200 and b"JupyterLab" in response.read()
+        answer = None
+        for _ in range(60):  # the URL is printed a moment before the server accepts connections
+            try:
+                with urllib.request.urlopen(url, timeout=30) as response:
+                    answer = response.status, response.read()
+                break
+            except OSError:
+                time.sleep(0.5)
+        assert answer is not None, f"{url} never answered; `make lab` printed:\n" + "".join(seen[-40:])
+        assert answer[0] == 200 and b"JupyterLab" in answer[1]
     finally:
         os.killpg(lab.pid, signal.SIGTERM)
         lab.wait(timeout=30)

@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from benchmarks.per_sample import per_sample_gradients
@@ -54,6 +54,8 @@ def test_backprop_matches_finite_differences(seed, widths, hidden, weight_decay,
     layers = [x for w in widths for x in (w, hidden)] + [2, "sigmoid"]
     net = build_network(3, layers, "bce", seed=seed)
     X, y = random_problem(seed, 3, 2, rows)
+    # A relative error needs a gradient well above the finite-difference noise (~1e-11): skip saturated draws.
+    assume(min(np.linalg.norm(g) for grads in net.gradients(X, y) for g in grads) > 1e-4)
     assert check_network_gradients(net, X, y, weight_decay=weight_decay) < 1e-6
 
 
