@@ -15,10 +15,10 @@ Run: python -m benchmarks.bench_mnist  (also part of `make bench`)
 from __future__ import annotations
 
 import os
-import time
 
 import numpy as np
 
+from benchmarks.timing import best_times
 from labkit import GradientDescent, build_network
 
 N, BATCH, THREADS, REPEATS = 60_000, 128, os.cpu_count() or 1, 5
@@ -71,19 +71,6 @@ def torch_epoch(X, labels):
     return run
 
 
-def best_times(contenders: dict) -> dict[str, float]:
-    """Best wall time of each contender over REPEATS rounds, alternating within each round."""
-    best = dict.fromkeys(contenders, float("inf"))
-    for fn in contenders.values():
-        fn()  # warm-up: allocations, thread pools, caches
-    for _ in range(REPEATS):
-        for name, fn in contenders.items():
-            start = time.perf_counter()
-            fn()
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best
-
-
 def main() -> None:
     X, labels, Y = data(np.random.default_rng(0))
     contenders = {"labkit": labkit_epoch(X, Y), "GEMMs only": gemm_epoch(X)}
@@ -91,7 +78,7 @@ def main() -> None:
         contenders["PyTorch"] = torch_epoch(X, labels)
     except ImportError:
         print("PyTorch is not installed: skipping the comparison (pip install torch==2.13.0 to include it).")
-    best = best_times(contenders)
+    best = best_times(contenders, repeats=REPEATS, min_seconds=0)
     print(f"784-256-10 ReLU/softmax, float32, batch {BATCH}, one epoch of {N} rows, {THREADS} threads")
     for name, seconds in best.items():
         print(f"  {name:<11} {seconds:6.3f} s per epoch")

@@ -60,6 +60,7 @@ class DenseNetwork:
         self.loss = loss
         self.optimizer = optimizer
         self.steps_trained = 0
+        self._gradient_buffers: list[np.ndarray] = []  # reused by every training step
 
     @property
     def input_size(self) -> int:
@@ -110,7 +111,7 @@ class DenseNetwork:
 
     # -- backward -------------------------------------------------------------
 
-    def _backprop(self, X, y, weight_decay, scale=1.0):
+    def _backprop(self, X, y, weight_decay, scale=1.0, out=None):
         """Loss and gradients of checked arrays; see the module docstring for the formulas."""
         Zs, Ys = self._forward(X)
         if not np.isfinite(Ys[-1]).all():
@@ -118,7 +119,7 @@ class DenseNetwork:
         loss = self.loss.forward(y, Ys[-1]) + self.penalty(weight_decay)
         if not np.isfinite(loss):
             self._diverged(f"the loss is {loss}")
-        grad_W, grad_b = backward_pass(self.weights, self.activations, self.loss, Zs, Ys, y, weight_decay, scale)
+        grad_W, grad_b = backward_pass(self.weights, self.activations, self.loss, Zs, Ys, y, weight_decay, scale, out)
         return loss, grad_W, grad_b
 
     def gradients(self, X, y, weight_decay: float = 0.0) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -139,8 +140,10 @@ class DenseNetwork:
 
     def _step(self, X, y, weight_decay) -> float:
         scale = self.optimizer.gradient_scale
+        if [(g.shape, g.dtype) for g in self._gradient_buffers] != [(W.shape, W.dtype) for W in self.weights]:
+            self._gradient_buffers = [np.empty_like(W) for W in self.weights]
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported as divergence instead
-            loss, grad_W, grad_b = self._backprop(X, y, weight_decay, scale)
+            loss, grad_W, grad_b = self._backprop(X, y, weight_decay, scale, self._gradient_buffers)
         self.optimizer.update(self.weights + self.biases, grad_W + grad_b, scaled=scale != 1.0)
         self.steps_trained += 1
         return loss
@@ -176,6 +179,7 @@ class DenseNetwork:
         rng = np.random.default_rng(seed)
         starts = range(0, len(X), batch_size)
         history = np.empty(epochs * len(starts))
+        X_batch, y_batch = np.empty((batch_size, X.shape[1]), X.dtype), np.empty((batch_size, y.shape[1]), y.dtype)
         bar = tqdm(range(epochs), desc="training", unit="epoch", disable=progress is False,
                    delay=0 if progress else 2.0)
         for epoch in bar:
@@ -183,9 +187,10 @@ class DenseNetwork:
             for i, start in enumerate(starts):
                 if order is None:
                     Xb, yb = X[start:start + batch_size], y[start:start + batch_size]
-                else:
+                else:  # gather the shuffled rows into the same two buffers every step
                     rows = order[start:start + batch_size]
-                    Xb, yb = X.take(rows, axis=0), y.take(rows, axis=0)
+                    Xb = np.take(X, rows, axis=0, out=X_batch[: len(rows)])
+                    yb = np.take(y, rows, axis=0, out=y_batch[: len(rows)])
                 history[epoch * len(starts) + i] = self._step(Xb, yb, weight_decay)
             bar.set_postfix(loss=f"{history[(epoch + 1) * len(starts) - 1]:.4f}", refresh=False)
         bar.close()
@@ -221,19 +226,23 @@ def output_delta(activation: Activation, loss: Loss, Z, Y, T) -> np.ndarray:
     return activation.backward(Z, loss.gradient(T, Y))
 
 
-def backward_pass(weights, activations, loss, Zs, Ys, T, weight_decay: float = 0.0, scale: float = 1.0):
+def backward_pass(weights, activations, loss, Zs, Ys, T, weight_decay: float = 0.0, scale: float = 1.0,
+                  out: list[np.ndarray] | None = None):
     """Backprop for targets T; returns the lists grad_W, grad_b (formulas at the top of this module).
 
     Every gradient comes out multiplied by ``scale``: a plain gradient step passes its learning
     rate here, which costs one multiplication of Delta_L instead of a pass over every weight matrix.
     ``swapaxes(-1, -2)`` is the transpose ``.T`` of each matrix, also in a stack of networks.
+    out: arrays shaped like the weights to write the weight gradients into (a training loop
+    reuses them: allocating fresh weight-sized arrays every step makes the allocator map and
+    unmap memory over and over, which costs more than the arithmetic).
     """
     delta = output_delta(activations[-1], loss, Zs[-1], Ys[-1], T)
     if scale != 1.0:
         delta = delta * scale
     grad_W, grad_b = [None] * len(weights), [None] * len(weights)
     for l in reversed(range(len(weights))):
-        grad_W[l] = Ys[l].swapaxes(-1, -2) @ delta
+        grad_W[l] = np.matmul(Ys[l].swapaxes(-1, -2), delta, out=None if out is None else out[l])
         if weight_decay:
             grad_W[l] += (scale * weight_decay) * weights[l]
         grad_b[l] = delta.sum(axis=-2)

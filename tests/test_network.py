@@ -129,6 +129,31 @@ def test_fit_is_reproducible_with_a_seed():
     np.testing.assert_array_equal(*runs)
 
 
+def test_fit_equals_plain_steps_on_fresh_gradients():
+    """fit reuses its batch and gradient buffers; the steps must be those of the textbook loop."""
+    X, y = random_problem(3, 3, 2, rows=23)  # 23 rows, batches of 5: a short last batch
+    net = build_network(3, [6, "tanh", 2, "sigmoid"], "bce", GradientDescent(0.3, momentum=0.9), seed=4)
+    ref = build_network(3, [6, "tanh", 2, "sigmoid"], "bce", seed=4)
+    velocity = [np.zeros_like(p) for p in ref.weights + ref.biases]
+    rng = np.random.default_rng(8)
+    for _ in range(3):
+        order = rng.permutation(len(X))
+        for start in range(0, len(X), 5):
+            rows = order[start:start + 5]
+            grad_W, grad_b = ref.gradients(X[rows], y[rows], weight_decay=0.01)
+            for p, v, g in zip(ref.weights + ref.biases, velocity, grad_W + grad_b):
+                v *= 0.9
+                v -= 0.3 * g
+                p += v
+    net.fit(X, y, epochs=3, batch_size=5, seed=8, weight_decay=0.01, progress=False)
+    for a, b in zip(net.weights + net.biases, ref.weights + ref.biases):
+        assert rel_error(a, b) < 1e-12
+    net.weights = [W.astype(np.float32) for W in net.weights]  # buffers follow a change of dtype
+    net.biases = [b.astype(np.float32) for b in net.biases]
+    net.fit(X.astype(np.float32), y.astype(np.float32), epochs=1, batch_size=5, progress=False)
+    assert all(W.dtype == np.float32 for W in net.weights)
+
+
 def test_float32_network_trains_in_float32():
     net = build_network(3, [4, "relu", 1, "sigmoid"], seed=0, dtype=np.float32)
     X, y = random_problem(0, 3, 1)

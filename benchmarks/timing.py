@@ -1,0 +1,27 @@
+"""Timing helper shared by the benchmarks: machines here are noisy, so contenders alternate."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+
+def best_times(contenders: dict[str, Callable[[], object]], repeats: int = 5, min_seconds: float = 0.2):
+    """Best seconds per call of each contender; within every round each one runs in turn.
+
+    Each contender is called enough times per round to last about ``min_seconds``, after one
+    warm-up call, so a burst of background load hits all of them alike rather than one.
+    """
+    calls = {}
+    for name, fn in contenders.items():
+        start = time.perf_counter()
+        fn()  # warm-up: allocations, thread pools, caches
+        calls[name] = max(1, int(min_seconds / max(time.perf_counter() - start, 1e-6)))
+    best = dict.fromkeys(contenders, float("inf"))
+    for _ in range(repeats):
+        for name, fn in contenders.items():
+            start = time.perf_counter()
+            for _ in range(calls[name]):
+                fn()
+            best[name] = min(best[name], (time.perf_counter() - start) / calls[name])
+    return best
