@@ -7,7 +7,11 @@ so background noise on the machine hits both alike. Printed as ratios:
 
 - labkit epoch time / PyTorch epoch time (target: at most 0.7);
 - matrix-product bound / labkit epoch time, where the bound is the time of one
-  epoch's GEMMs alone (the four products of every step, nothing else; target: at least 0.75).
+  epoch's GEMMs alone (the five products of every step, nothing else; target: at least 0.75).
+
+For context it also times the gathering of each shuffled batch's rows alone (a
+copy of 128 random rows out of 188 MB, bound by memory, not arithmetic) and
+prints the bound with that gather added.
 
 Run: python -m benchmarks.bench_mnist  (also part of `make bench`)
 """
@@ -50,6 +54,20 @@ def gemm_epoch(X):
     return run
 
 
+def gather_epoch(X, Y):
+    """Only the copying of each step's shuffled rows into a batch buffer, as labkit's fit does."""
+    X_batch, Y_batch = np.empty((BATCH, X.shape[1]), X.dtype), np.empty((BATCH, Y.shape[1]), Y.dtype)
+    order = np.random.default_rng(2).permutation(N)
+
+    def run():
+        for start in range(0, N, BATCH):
+            rows = order[start : start + BATCH]
+            np.take(X, rows, axis=0, out=X_batch[: len(rows)])
+            np.take(Y, rows, axis=0, out=Y_batch[: len(rows)])
+
+    return run
+
+
 def torch_epoch(X, labels):
     import torch
 
@@ -73,7 +91,7 @@ def torch_epoch(X, labels):
 
 def main() -> None:
     X, labels, Y = data(np.random.default_rng(0))
-    contenders = {"labkit": labkit_epoch(X, Y), "GEMMs only": gemm_epoch(X)}
+    contenders = {"labkit": labkit_epoch(X, Y), "GEMMs only": gemm_epoch(X), "gather only": gather_epoch(X, Y)}
     try:
         contenders["PyTorch"] = torch_epoch(X, labels)
     except ImportError:
@@ -85,6 +103,8 @@ def main() -> None:
     if "PyTorch" in best:
         print(f"labkit / PyTorch epoch time: {best['labkit'] / best['PyTorch']:.2f}  (target <= 0.70)")
     print(f"GEMM bound / labkit epoch time: {best['GEMMs only'] / best['labkit']:.2f}  (target >= 0.75)")
+    with_gather = best["GEMMs only"] + best["gather only"]
+    print(f"(GEMMs + row gather) / labkit epoch time: {with_gather / best['labkit']:.2f}  (for context)")
 
 
 if __name__ == "__main__":

@@ -116,7 +116,7 @@ class DenseNetwork:
         Zs, Ys = self._forward(X)
         if not np.isfinite(Ys[-1]).all():
             self._diverged("the network output contains nan or inf")
-        loss = self.loss.forward(y, Ys[-1]) + self.penalty(weight_decay)
+        loss = float(self.loss.loss_per_batch(y, Ys[-1])) + self.penalty(weight_decay)  # inputs already checked
         if not np.isfinite(loss):
             self._diverged(f"the loss is {loss}")
         grad_W, grad_b = backward_pass(self.weights, self.activations, self.loss, Zs, Ys, y, weight_decay, scale, out)
