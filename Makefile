@@ -61,6 +61,7 @@ bench: install
 	$(BIN)/python -m benchmarks.bench_backprop
 	$(BIN)/python -m benchmarks.bench_mnist
 	$(BIN)/python -m benchmarks.xor_study
+	$(BIN)/python -m benchmarks.notebook_times
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build release *.egg-info

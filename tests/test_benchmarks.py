@@ -1,8 +1,12 @@
 """The benchmarks measure what they claim: contenders alternate, and each does the work it names."""
 
+import nbformat
 import numpy as np
+import pytest
+from nbclient.exceptions import CellExecutionError
 
 from benchmarks import bench_mnist
+from benchmarks.notebook_times import run_seconds
 from benchmarks.timing import best_times
 
 
@@ -21,3 +25,12 @@ def test_mnist_benchmark_contenders_run_every_batch(monkeypatch):
     bench_mnist.gather_epoch(X, Y)()
     history = bench_mnist.labkit_epoch(X, Y)()  # one epoch of labkit training on the same shapes
     assert history.shape == (3,) and np.isfinite(history).all()
+
+
+def test_notebook_times_runs_a_notebook_and_fails_on_an_error(tmp_path):
+    path = tmp_path / "tiny.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1 + 1")]), path)
+    assert 0 < run_seconds(path) < 60
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 / 0")]), path)
+    with pytest.raises(CellExecutionError):
+        run_seconds(path)  # a broken notebook is not timed as if it had run
