@@ -2,15 +2,18 @@
 
 ``TrainingExplorer`` trains a small network on a 2-D toy set while you
 watch. The Play button advances a counter in the browser; each tick trains a
-short chunk of steps and redraws, so the kernel stays free between ticks and
-the controls keep answering. The figure is made once; each redraw only
-updates its data and sends a PNG to an Image widget, which also shows the
-initial state on a static page.
+short chunk of steps, so the kernel stays free between ticks and the controls
+keep answering. Drawing costs far more than training, so a tick redraws only
+if the last picture is at least one tick interval old: on a slow machine ticks
+never pile up behind the drawing (pause would otherwise wait for the backlog).
+The figure is made and laid out once; each redraw repaints its two axes and
+sends a PNG to an Image widget, which also shows the initial state on a static page.
 """
 
 from __future__ import annotations
 
 import io
+import time
 
 import ipywidgets as w
 import numpy as np
@@ -33,6 +36,14 @@ def parse_widths(text: str) -> list[int]:
     if not widths or min(widths) < 1:
         raise ValueError(f"hidden layers {text!r}: write positive widths separated by commas, e.g. '4, 4'.")
     return widths
+
+
+def png_bytes(figure: Figure) -> bytes:
+    """The figure as PNG. The explorers' figures have fixed margins rather than a layout engine,
+    with which every savefig would draw the whole figure twice."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
 
 
 class TrainingExplorer:
@@ -63,11 +74,14 @@ class TrainingExplorer:
         self.steps_per_tick = steps_per_tick
         self.resolution = resolution
 
-        self.figure = Figure(figsize=(9, 3.6), dpi=80, layout="constrained")
-        self.surface_ax, self.loss_ax = self.figure.subplots(1, 2)
+        self.figure = Figure(figsize=(9, 3.6), dpi=80)
+        self.surface_ax, self.loss_ax = self.figure.subplots(
+            1, 2, gridspec_kw=dict(left=0.07, right=0.985, bottom=0.14, top=0.91, wspace=0.22))
+        self._drawn_at = -float("inf")  # time.monotonic() when the last picture was sent
         self.reset()
 
-        self.play.observe(lambda change: self.advance(), names="value")
+        self.play.observe(lambda change: self.tick(), names="value")
+        self.play.observe(self._on_play_or_pause, names="playing")
         self.step_button.on_click(lambda _: self.advance())
         self.reset_button.on_click(lambda _: self.reset())
         for control in (self.dataset, self.hidden, self.activation, self.seed):
@@ -103,6 +117,21 @@ class TrainingExplorer:
 
     def advance(self, steps: int | None = None) -> None:
         """Train ``steps`` more steps (default: one tick's worth) and redraw."""
+        self.train(steps)
+        self.redraw()
+
+    def tick(self) -> None:
+        """One Play tick: train, and redraw unless the last picture is newer than one tick interval."""
+        self.train()
+        if self.error or time.monotonic() - self._drawn_at >= self.play.interval / 1000:
+            self.redraw()
+
+    def _on_play_or_pause(self, change) -> None:
+        if not change.new:  # paused: show the latest state, which a skipped redraw may have left out
+            self.redraw()
+
+    def train(self, steps: int | None = None) -> None:
+        """Train ``steps`` more steps (default: one tick's worth); a divergence pauses and is reported."""
         if self.net is None:
             return
         self.net.optimizer.learning_rate = self.learning_rate.value
@@ -112,9 +141,8 @@ class TrainingExplorer:
                 X = self.X + self.input_noise.value * self.rng.standard_normal(self.X.shape)
                 self.history.append(self.net.train_on_batch(X, self.y, weight_decay=decay))
         except DivergenceError as err:
-            self.play.playing = False
             self.error = f"{err} Press reset to start again."
-        self.redraw()
+            self.play.playing = False
 
     # -- view ----------------------------------------------------------------
 
@@ -130,10 +158,9 @@ class TrainingExplorer:
         if self.history:
             plots.loss_curve(self.history, ax=self.loss_ax)
         self.loss_ax.set(title="Training loss", xlabel="training step", ylabel="loss")
-        buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png")
-        self.image.value = buffer.getvalue()
+        self.image.value = png_bytes(self.figure)
         self.readout.value = self._status()
+        self._drawn_at = time.monotonic()
 
     def _status(self) -> str:
         if self.error:
@@ -156,8 +183,8 @@ class WeightDecayExplorer:
                                     continuous_update=False)
         self.readout = w.HTML()
         self.image = w.Image(format="png")
-        self.figure = Figure(figsize=(5.5, 5.5), dpi=80, layout="constrained")
-        self.ax = self.figure.subplots()
+        self.figure = Figure(figsize=(5.5, 5.5), dpi=80)
+        self.ax = self.figure.subplots(gridspec_kw=dict(left=0.11, right=0.97, bottom=0.09, top=0.94))
         self.tau.observe(lambda change: self.redraw(), names="value")
         self.widget = w.VBox([self.tau, self.readout, self.image])
         self.redraw()
@@ -170,9 +197,7 @@ class WeightDecayExplorer:
     def redraw(self) -> None:
         self.ax.clear()
         plots.weight_decay_picture(self.H, self.b, self.tau.value, ax=self.ax)
-        buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png")
-        self.image.value = buffer.getvalue()
+        self.image.value = png_bytes(self.figure)
         view = self._eigen_view(self.H, self.b, self.tau.value)
         d = self._factors(view.eigenvalues, self.tau.value)
         self.readout.value = (f"tau = {self.tau.value:.3g}: d<sub>1</sub> = {d[0]:.3f} (lambda<sub>1</sub> = "

@@ -31,6 +31,22 @@ def test_play_ticks_train_and_reset_starts_over(explorer):
     assert explorer.history == []
 
 
+def test_ticks_faster_than_drawing_train_without_piling_up_redraws(explorer):
+    explorer.play.interval = 60_000  # ms: every tick arrives "too soon" after the last picture
+    explorer.play.playing = True
+    picture = bytes(explorer.image.value)
+    for i in range(1, 6):
+        explorer.play.value = i
+    assert len(explorer.history) == 5 * explorer.steps_per_tick  # every tick trained...
+    assert bytes(explorer.image.value) == picture and "step 0" in explorer.readout.value  # ...none redrew
+    explorer.play.playing = False  # pause shows where training got to
+    assert "step 125: loss" in explorer.readout.value
+    assert bytes(explorer.image.value) != picture
+    explorer.play.interval = 0
+    explorer.play.value = 6  # a tick after a long enough pause redraws at once
+    assert "step 150: loss" in explorer.readout.value
+
+
 def test_learning_rate_slider_applies_to_the_next_steps(explorer):
     explorer.learning_rate.value = 0.01
     explorer.advance(1)
