@@ -70,7 +70,9 @@ class TrainingExplorer:
         self.step_button = w.Button(description="step", icon="step-forward", layout=w.Layout(width="90px"))
         self.reset_button = w.Button(description="reset", icon="refresh", layout=w.Layout(width="90px"))
         self.readout = w.HTML()
-        self.image = w.Image(format="png")
+        # the picture shrinks to the room the notebook leaves it, and wraps below the controls when narrow
+        self.image = w.Image(format="png", layout=w.Layout(flex="1 1 480px", min_width="0", max_width="720px",
+                                                          height="auto", object_fit="contain"))
         self.steps_per_tick = steps_per_tick
         self.resolution = resolution
 
@@ -91,7 +93,7 @@ class TrainingExplorer:
                            self.weight_decay, self.input_noise, self.seed,
                            w.HBox([self.play, self.step_button, self.reset_button]), self.readout],
                           layout=w.Layout(min_width="360px"))
-        self.widget = w.HBox([controls, self.image])
+        self.widget = w.HBox([controls, self.image], layout=w.Layout(flex_flow="row wrap", align_items="flex-start"))
 
     def _ipython_display_(self):
         from IPython.display import display

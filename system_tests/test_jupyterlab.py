@@ -64,6 +64,10 @@ def test_explorer_trains_when_step_is_clicked(xor_notebook, screenshots):
     page.wait_for_function("before => document.querySelector('.widget-image').src !== before", arg=before)
     page.screenshot(path=screenshots / "2-explorer-after-one-step.png")
     assert "training accuracy" in readout.inner_text()
+    overflow = page.evaluate("() => Math.max(...['.widget-hbox', '.jp-OutputArea-output'].map(s => {"
+                             " const box = document.querySelector('.widget-image').closest(s);"
+                             " return box.scrollWidth - box.clientWidth; }))")
+    assert overflow <= 1, f"the explorer is {overflow}px wider than the notebook: controls get cut off"
 
 
 def test_hidden_solutions_are_collapsed_and_come_back(page, lab, screenshots):
