@@ -18,6 +18,11 @@ from .gradcheck import numerical_gradient, rel_error
 class CheckFailed(AssertionError):
     """A self-check did not pass; the message says why."""
 
+    def _render_traceback_(self) -> list[str]:
+        # IPython shows these lines instead of a traceback: the message is all a student needs,
+        # and the frames would only point into labkit. Plain Python and pytest keep the traceback.
+        return [f"\x1b[0;31mCheckFailed\x1b[0m: {self}"]
+
 
 class check:  # noqa: N801 (used as `with check("..."):`, like a function)
     """Run the assertions in the block; print a pass line or raise CheckFailed naming ``what``."""
@@ -29,7 +34,7 @@ class check:  # noqa: N801 (used as `with check("..."):`, like a function)
         return None
 
     def __exit__(self, kind, error, traceback) -> bool:
-        __tracebackhide__ = True  # noqa: F841 (IPython and pytest then show the student's cell, not this frame)
+        __tracebackhide__ = True  # noqa: F841 (pytest then shows the caller's block, not this frame)
         if kind is None:
             print(f"✔ {self.what}: all checks passed.")
             return False

@@ -45,3 +45,17 @@ def test_expect_gradient_perturbs_arrays_read_through_a_closure():
     w = np.array([1.0, -2.0])
     assert expect_gradient(2 * w, lambda _: float((w**2).sum()), w, "d|w|^2/dw") < 1e-8
     np.testing.assert_array_equal(w, [1.0, -2.0])  # restored
+
+
+def test_a_failed_check_shows_in_ipython_as_its_message_alone():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shown = []
+    shell._showtraceback = lambda etype, evalue, stb: shown.append("\n".join(stb))
+    try:
+        shell.run_cell("from labkit.checks import check\nwith check('relu'):\n    raise NotImplementedError()")
+    finally:
+        InteractiveShell.clear_instance()  # later tests must not find an IPython shell
+    assert len(shown) == 1 and "CheckFailed" in shown[0] and "relu: not implemented yet" in shown[0]
+    assert "checks.py" not in shown[0] and "Traceback" not in shown[0]  # no frames from inside labkit
