@@ -8,6 +8,7 @@ from nbclient.exceptions import CellExecutionError
 from benchmarks import bench_mnist
 from benchmarks.notebook_times import run_seconds
 from benchmarks.timing import best_times
+from labkit import rel_error
 
 
 def test_best_times_alternates_contenders_and_keeps_the_fastest_round():
@@ -23,8 +24,13 @@ def test_mnist_benchmark_contenders_run_every_batch(monkeypatch):
     assert X.shape == (300, 784) and X.dtype == np.float32 and (Y.argmax(axis=1) == labels).all()
     bench_mnist.gemm_epoch(X)()
     bench_mnist.gather_epoch(X, Y)()
-    history = bench_mnist.labkit_epoch(X, Y)()  # one epoch of labkit training on the same shapes
+    net, fused = bench_mnist.mnist_network(learning_rate=0.5), bench_mnist.mnist_network(learning_rate=0.5)
+    history = bench_mnist.labkit_epoch(net, X, Y)()  # one epoch of labkit training on the same shapes
     assert history.shape == (3,) and np.isfinite(history).all()
+    bench_mnist.fused_numpy_epoch(fused, X, Y)()  # the hand-fused loop does the very same SGD epoch
+    start = bench_mnist.mnist_network()
+    for a, b, a0 in zip(net.weights + net.biases, fused.weights + fused.biases, start.weights + start.biases):
+        assert rel_error(a - a0, b - a0) < 1e-3  # the same updates, up to float32 rounding
 
 
 def test_notebook_times_runs_a_notebook_and_fails_on_an_error(tmp_path):
