@@ -179,15 +179,17 @@ class DenseNetwork:
         rng = np.random.default_rng(seed)
         starts = range(0, len(X), batch_size)
         history = np.empty(epochs * len(starts))
-        X_batch, y_batch = np.empty((batch_size, X.shape[1]), X.dtype), np.empty((batch_size, y.shape[1]), y.dtype)
+        shuffled = shuffle and batch_size < len(X)
+        if shuffled:  # each step gathers its shuffled rows into these two buffers
+            X_batch, y_batch = np.empty((batch_size, X.shape[1]), X.dtype), np.empty((batch_size, y.shape[1]), y.dtype)
         bar = tqdm(range(epochs), desc="training", unit="epoch", disable=progress is False,
                    delay=0 if progress else 2.0)
         for epoch in bar:
-            order = rng.permutation(len(X)) if shuffle and batch_size < len(X) else None
+            order = rng.permutation(len(X)) if shuffled else None
             for i, start in enumerate(starts):
                 if order is None:
                     Xb, yb = X[start:start + batch_size], y[start:start + batch_size]
-                else:  # gather the shuffled rows into the same two buffers every step
+                else:
                     rows = order[start:start + batch_size]
                     Xb = np.take(X, rows, axis=0, out=X_batch[: len(rows)])
                     yb = np.take(y, rows, axis=0, out=y_batch[: len(rows)])

@@ -6,8 +6,8 @@ short chunk of steps, so the kernel stays free between ticks and the controls
 keep answering. Drawing costs far more than training, so a tick redraws only
 if the last picture is at least one tick interval old: on a slow machine ticks
 never pile up behind the drawing (pause would otherwise wait for the backlog).
-The figure is made and laid out once; each redraw repaints its two axes and
-sends a PNG to an Image widget, which also shows the initial state on a static page.
+The figure is made once, with fixed margins; each redraw repaints its two axes
+and sends a PNG to an Image widget, which also shows the initial state on a static page.
 """
 
 from __future__ import annotations
