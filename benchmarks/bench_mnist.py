@@ -54,16 +54,17 @@ def fused_numpy_epoch(net, X, Y):
     Xb, Tb = np.empty((BATCH, 784), np.float32), np.empty((BATCH, 10), np.float32)
     H, P, D = np.empty((BATCH, 256), np.float32), np.empty((BATCH, 10), np.float32), np.empty((BATCH, 256), np.float32)
     G1, G2 = np.empty_like(W1), np.empty_like(W2)
+    zeros, mask = np.zeros((BATCH, 256), np.float32), np.empty((BATCH, 256), bool)
 
     def run():
         order = np.random.default_rng(0).permutation(N)  # the order labkit's fit(seed=0) uses
         for start in range(0, N, BATCH):
             rows = order[start : start + BATCH]
             n = len(rows)
-            x, t = np.take(X, rows, axis=0, out=Xb[:n]), np.take(Y, rows, axis=0, out=Tb[:n])
+            x, t = np.take(X, rows, axis=0, out=Xb[:n], mode="clip"), np.take(Y, rows, axis=0, out=Tb[:n], mode="clip")
             h = np.matmul(x, W1, out=H[:n])
             h += b1
-            np.maximum(h, 0, out=h)
+            np.maximum(h, zeros[:n], out=h)
             p = np.matmul(h, W2, out=P[:n])
             p += b2
             p -= p.max(axis=1, keepdims=True)
@@ -72,7 +73,7 @@ def fused_numpy_epoch(net, X, Y):
             p -= t
             p *= lr / n  # Delta_2 with the learning rate folded in
             d = np.matmul(p, W2.T, out=D[:n])
-            d *= h > 0  # Delta_1, from W2 before its update
+            d *= np.greater(h, 0, out=mask[:n])  # Delta_1, from W2 before its update
             np.subtract(W2, np.matmul(h.T, p, out=G2), out=W2)
             np.subtract(b2, p.sum(axis=0), out=b2)
             np.subtract(W1, np.matmul(x.T, d, out=G1), out=W1)
@@ -104,8 +105,8 @@ def gather_epoch(X, Y):
     def run():
         for start in range(0, N, BATCH):
             rows = order[start : start + BATCH]
-            np.take(X, rows, axis=0, out=X_batch[: len(rows)])
-            np.take(Y, rows, axis=0, out=Y_batch[: len(rows)])
+            np.take(X, rows, axis=0, out=X_batch[: len(rows)], mode="clip")
+            np.take(Y, rows, axis=0, out=Y_batch[: len(rows)], mode="clip")
 
     return run
 

@@ -60,7 +60,6 @@ class DenseNetwork:
         self.loss = loss
         self.optimizer = optimizer
         self.steps_trained = 0
-        self._gradient_buffers: list[np.ndarray] = []  # reused by every training step
 
     @property
     def input_size(self) -> int:
@@ -114,10 +113,8 @@ class DenseNetwork:
     def _backprop(self, X, y, weight_decay, scale=1.0, out=None):
         """Loss and gradients of checked arrays; see the module docstring for the formulas."""
         Zs, Ys = self._forward(X)
-        if not np.isfinite(Ys[-1]).all():
-            self._diverged("the network output contains nan or inf")
         loss = float(self.loss.loss_per_batch(y, Ys[-1])) + self.penalty(weight_decay)  # inputs already checked
-        if not np.isfinite(loss):
+        if not np.isfinite(loss):  # also catches a nan or inf anywhere in the output
             self._diverged(f"the loss is {loss}")
         grad_W, grad_b = backward_pass(self.weights, self.activations, self.loss, Zs, Ys, y, weight_decay, scale, out)
         return loss, grad_W, grad_b
@@ -138,12 +135,14 @@ class DenseNetwork:
             "e.g. ten times smaller, and rebuild the network."
         )
 
-    def _step(self, X, y, weight_decay) -> float:
+    def _step(self, X, y, weight_decay, gradient_buffers) -> float:
+        """One step on checked arrays; callers silence overflow warnings (divergence is reported instead).
+
+        gradient_buffers: arrays shaped like the weights, reused by every step of a training run
+        (allocating fresh weight-sized arrays each step makes the allocator map and unmap memory).
+        """
         scale = self.optimizer.gradient_scale
-        if [(g.shape, g.dtype) for g in self._gradient_buffers] != [(W.shape, W.dtype) for W in self.weights]:
-            self._gradient_buffers = [np.empty_like(W) for W in self.weights]
-        with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported as divergence instead
-            loss, grad_W, grad_b = self._backprop(X, y, weight_decay, scale, self._gradient_buffers)
+        loss, grad_W, grad_b = self._backprop(X, y, weight_decay, scale, gradient_buffers)
         self.optimizer.update(self.weights + self.biases, grad_W + grad_b, scaled=scale != 1.0)
         self.steps_trained += 1
         return loss
@@ -151,7 +150,10 @@ class DenseNetwork:
     def train_on_batch(self, X, y, weight_decay: float = 0.0) -> float:
         """One gradient step on the batch; returns the loss before the step (a float)."""
         X = self._inputs(X)
-        return self._step(X, self._targets(y, len(X)), non_negative_number(weight_decay, "weight_decay"))
+        y = self._targets(y, len(X))
+        weight_decay = non_negative_number(weight_decay, "weight_decay")
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self._step(X, y, weight_decay, [np.empty_like(W) for W in self.weights])
 
     def fit(
         self,
@@ -182,19 +184,21 @@ class DenseNetwork:
         shuffled = shuffle and batch_size < len(X)
         if shuffled:  # each step gathers its shuffled rows into these two buffers
             X_batch, y_batch = np.empty((batch_size, X.shape[1]), X.dtype), np.empty((batch_size, y.shape[1]), y.dtype)
+        gradient_buffers = [np.empty_like(W) for W in self.weights]
         bar = tqdm(range(epochs), desc="training", unit="epoch", disable=progress is False,
                    delay=0 if progress else 2.0)
-        for epoch in bar:
-            order = rng.permutation(len(X)) if shuffled else None
-            for i, start in enumerate(starts):
-                if order is None:
-                    Xb, yb = X[start:start + batch_size], y[start:start + batch_size]
-                else:
-                    rows = order[start:start + batch_size]
-                    Xb = np.take(X, rows, axis=0, out=X_batch[: len(rows)])
-                    yb = np.take(y, rows, axis=0, out=y_batch[: len(rows)])
-                history[epoch * len(starts) + i] = self._step(Xb, yb, weight_decay)
-            bar.set_postfix(loss=f"{history[(epoch + 1) * len(starts) - 1]:.4f}", refresh=False)
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported as divergence instead
+            for epoch in bar:
+                order = rng.permutation(len(X)) if shuffled else None
+                for i, start in enumerate(starts):
+                    if order is None:
+                        Xb, yb = X[start:start + batch_size], y[start:start + batch_size]
+                    else:  # "clip" cannot trigger (rows is a permutation) and spares take a staging copy
+                        rows = order[start:start + batch_size]
+                        Xb = np.take(X, rows, axis=0, out=X_batch[: len(rows)], mode="clip")
+                        yb = np.take(y, rows, axis=0, out=y_batch[: len(rows)], mode="clip")
+                    history[epoch * len(starts) + i] = self._step(Xb, yb, weight_decay, gradient_buffers)
+                bar.set_postfix(loss=f"{history[(epoch + 1) * len(starts) - 1]:.4f}", refresh=False)
         bar.close()
         return history
 
@@ -241,7 +245,7 @@ def backward_pass(weights, activations, loss, Zs, Ys, T, weight_decay: float = 0
     """
     delta = output_delta(activations[-1], loss, Zs[-1], Ys[-1], T)
     if scale != 1.0:
-        delta = delta * scale
+        delta *= scale  # in place: output_delta returns a new array
     grad_W, grad_b = [None] * len(weights), [None] * len(weights)
     for l in reversed(range(len(weights))):
         grad_W[l] = np.matmul(Ys[l].swapaxes(-1, -2), delta, out=None if out is None else out[l])

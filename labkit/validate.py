@@ -34,13 +34,24 @@ def as_matrix(x, name: str, *, columns: int | None = None, dtype=np.float64) -> 
         raise ValueError(f"{name} is empty (shape {arr.shape}); it needs at least one row and one column.")
     if columns is not None and arr.shape[1] != columns:
         raise ValueError(f"{name} has {arr.shape[1]} columns (shape {arr.shape}) but {columns} were expected.")
-    if not np.isfinite(arr).all():
+    if not _all_finite(arr):
         bad = np.argwhere(~np.isfinite(arr))[0]
         raise ValueError(
             f"{name} contains nan or inf (first at row {bad[0]}, column {bad[1]}: {arr[tuple(bad)]}); "
             "clean or impute the data first."
         )
     return arr
+
+
+def _all_finite(arr: np.ndarray) -> bool:
+    """True if no entry is nan or inf.
+
+    A nan or inf anywhere makes the sum non-finite, and the sum is one pass with no temporary
+    (np.isfinite(arr).all() builds a boolean array as large as the data: twice the time on MNIST).
+    Only a sum that overflows on finite data needs the entry-by-entry check.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(arr.sum()) or np.isfinite(arr).all())
 
 
 def same_shape(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:

@@ -15,6 +15,19 @@ def test_relu_matches_lab_example():
     np.testing.assert_array_equal(ReLU().derivative(X_RELU), [[0, 1, 0], [1, 1, 1]])
 
 
+def test_relu_handles_changing_shapes_and_dtypes_and_leaves_its_input_alone():
+    relu, rng = ReLU(), np.random.default_rng(0)
+    for shape, dtype in [((4, 3), np.float64), ((2, 3), np.float32), ((5, 2, 3), np.float32), ((4, 3), np.float64)]:
+        z = rng.normal(size=shape).astype(dtype)
+        before = z.copy()
+        y = relu.forward(z)
+        assert y.dtype == dtype and y.shape == shape
+        np.testing.assert_array_equal(y, np.where(z > 0, z, 0))
+        np.testing.assert_array_equal(z, before)
+        y[...] = 7.0  # the returned array is the caller's: writing to it must not leak into the next call
+    np.testing.assert_array_equal(relu.forward(-np.ones((4, 3))), 0.0)
+
+
 def test_sigmoid_matches_lab_example():
     s = Sigmoid()
     np.testing.assert_allclose(

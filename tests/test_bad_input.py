@@ -29,6 +29,16 @@ def test_nan_or_inf_in_inputs(net, bad):
         net.train_on_batch(X, np.zeros((3, 1)))
 
 
+def test_finite_data_whose_sum_overflows_is_accepted(net):
+    # The finiteness check sums the data first; a sum that overflows must fall back, not reject.
+    X = np.full((3, 2), 3e38, dtype=np.float32)
+    with np.errstate(over="raise"):
+        assert net.predict(X).shape == (3, 1)
+    X[2, 1] = -np.inf
+    with pytest.raises(ValueError, match=r"X contains nan or inf \(first at row 2, column 1"):
+        net.predict(X)
+
+
 def test_empty_input(net):
     with pytest.raises(ValueError, match="X is empty"):
         net.predict(np.zeros((0, 2)))

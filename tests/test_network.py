@@ -171,3 +171,13 @@ def test_divergence_stops_with_a_helpful_message():
     net = build_network(3, [16, "relu", 1, "identity"], "mse", GradientDescent(10.0), seed=0)
     with pytest.raises(DivergenceError, match=r"training step \d+: training diverged.*smaller learning rate"):
         net.fit(X, y, epochs=200, progress=False)
+
+
+def test_divergence_in_train_on_batch_raises_without_warnings():
+    # pytest turns warnings into errors here, so an overflow warning would fail this test.
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(50, 3)) * 10, rng.normal(size=(50, 1))
+    net = build_network(3, [16, "relu", 1, "identity"], "mse", GradientDescent(10.0), seed=0)
+    with pytest.raises(DivergenceError, match=r"the loss is (nan|inf) at training step \d+"):
+        for _ in range(200):
+            net.train_on_batch(X, y)
