@@ -19,6 +19,7 @@ import numpy as np
 from .activations import Activation
 from .losses import Loss
 from .network import backward_pass, build_network, decay_penalty, forward_pass
+from .optim import GradientDescent
 from .validate import as_matrix, non_negative_number, positive_int, positive_number
 
 
@@ -67,7 +68,7 @@ def train_many(
     X = as_matrix(X, "X", columns=positive_int(input_size, "input_size"))
     y = as_matrix(y, "y")
     steps = positive_int(steps, "steps")
-    learning_rate = positive_number(learning_rate, "learning_rate")
+    optimizer = GradientDescent(learning_rate)  # the same update as DenseNetwork.fit's steps
     init_scale = positive_number(init_scale, "init_scale")
     weight_decay = non_negative_number(weight_decay, "weight_decay")
     nets = [build_network(input_size, layers, loss, seed=seed) for seed in seeds]
@@ -81,7 +82,7 @@ def train_many(
         for step in range(steps):
             Zs, Ys = forward_pass(weights, biases, activations, X)
             losses[step] = loss.loss_per_batch(y, Ys[-1]) + decay_penalty(weights, weight_decay)
-            grad_W, grad_b = backward_pass(weights, activations, loss, Zs, Ys, y, weight_decay)
-            for param, grad in zip(weights + biases, grad_W + grad_b):
-                param -= learning_rate * grad
+            grad_W, grad_b = backward_pass(weights, activations, loss, Zs, Ys, y, weight_decay,
+                                           optimizer.gradient_scale)
+            optimizer.update(weights + biases, grad_W + grad_b, scaled=True)
     return SweepResult(weights, biases, activations, losses)
