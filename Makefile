@@ -27,7 +27,7 @@ data: install
 	$(BIN)/labkit data mnist
 
 test: install data
-	$(BIN)/ruff check labkit tests benchmarks system_tests
+	$(BIN)/ruff check labkit tests benchmarks system_tests notebooks
 	$(BIN)/python -m pytest
 
 # Re-run every notebook in place (after a change to labkit that can change an output), without timing metadata.
