@@ -21,6 +21,7 @@ import gzip
 import hashlib
 import io
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -158,14 +159,19 @@ def _read_cache(path: Path, expected_sha256: str) -> dict[str, np.ndarray]:
 
 
 def _write_cache(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write to a fresh file next to the cache, then rename it: readers never see a half-written cache.
+
+    A plain open() honours the umask (mkstemp would make the file private), so a cache
+    folder shared by a class through LABKIT_DATA stays readable by everyone in it.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz")
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
     try:
-        with os.fdopen(fd, "wb") as f:
+        with open(tmp, "xb") as f:
             np.savez_compressed(f, **arrays)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 

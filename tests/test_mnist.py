@@ -3,6 +3,8 @@
 import gzip
 import hashlib
 import io
+import os
+import stat
 import zipfile
 
 import numpy as np
@@ -116,6 +118,30 @@ def test_corrupt_or_partial_cache_is_detected_and_rebuilt(fake, tmp_path, damage
     assert not mnist.is_cached(tmp_path)
     rebuilt = mnist.ensure_mnist(tmp_path, sources=[("fake", lambda: arrays)])
     assert same(rebuilt, arrays) and mnist.is_cached(tmp_path)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes and umask are POSIX")
+def test_cache_file_follows_the_umask_so_a_shared_cache_folder_works(fake, tmp_path):
+    arrays, _ = fake
+    old = os.umask(0o022)
+    try:
+        mnist.ensure_mnist(tmp_path, sources=[("fake", lambda: arrays)])
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "mnist.npz").stat().st_mode) == 0o644  # not private to its writer
+    assert [p.name for p in tmp_path.iterdir()] == ["mnist.npz"]  # and no temporary file left behind
+
+
+def test_a_failed_cache_write_leaves_nothing_behind(fake, tmp_path, monkeypatch):
+    arrays, _ = fake
+
+    def disk_full(*args, **kwargs):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(mnist.np, "savez_compressed", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        mnist.ensure_mnist(tmp_path, sources=[("fake", lambda: arrays)])
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_sources_are_tried_in_order_and_bad_data_is_never_cached(fake, tmp_path):
