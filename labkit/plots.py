@@ -14,6 +14,7 @@ import numpy as np
 from matplotlib.colors import LinearSegmentedColormap
 
 from .network import DenseNetwork
+from .regularization import eigen_view, quadratic_minimizer
 
 BLUE, VERMILLION, ORANGE, GREEN, GREY = "#0072B2", "#D55E00", "#E69F00", "#009E73", "#777777"
 CLASS_CMAP = LinearSegmentedColormap.from_list("class01", [BLUE, "#f7f7f7", VERMILLION])
@@ -160,8 +161,6 @@ def weight_decay_picture(H, b, tau: float, ax=None, taus=None):
     H: (2, 2) symmetric positive definite, b: (2,). Each eigenvector is drawn from w*, scaled by its
     eigenvalue (long arrow = steep direction). Returns the axes.
     """
-    from .regularization import eigen_view, quadratic_minimizer
-
     ax = _axes(ax, figsize=(6, 6))
     H, b = np.asarray(H, float), np.asarray(b, float)
     view = eigen_view(H, b, tau)

@@ -23,6 +23,7 @@ from . import plots
 from .datasets import TOY_DATASETS
 from .network import DivergenceError, build_network
 from .optim import GradientDescent
+from .regularization import eigen_view, shrinkage_factors
 
 ACTIVATION_CHOICES = ["tanh", "relu", "sigmoid"]
 
@@ -177,9 +178,6 @@ class WeightDecayExplorer:
     """A tau slider that moves w~ along its path in the 2-D weight-decay picture, with d_1, d_2 shown."""
 
     def __init__(self, H, b, tau: float = 1.0):
-        from .regularization import eigen_view, shrinkage_factors
-
-        self._eigen_view, self._factors = eigen_view, shrinkage_factors
         self.H, self.b = np.asarray(H, float), np.asarray(b, float)
         self.tau = w.FloatLogSlider(value=tau, base=10, min=-3, max=3, step=0.05, description="tau",
                                     continuous_update=False)
@@ -200,8 +198,8 @@ class WeightDecayExplorer:
         self.ax.clear()
         plots.weight_decay_picture(self.H, self.b, self.tau.value, ax=self.ax)
         self.image.value = png_bytes(self.figure)
-        view = self._eigen_view(self.H, self.b, self.tau.value)
-        d = self._factors(view.eigenvalues, self.tau.value)
+        view = eigen_view(self.H, self.b, self.tau.value)
+        d = shrinkage_factors(view.eigenvalues, self.tau.value)
         self.readout.value = (f"tau = {self.tau.value:.3g}: d<sub>1</sub> = {d[0]:.3f} (lambda<sub>1</sub> = "
                               f"{view.eigenvalues[0]:.2f}), d<sub>2</sub> = {d[1]:.3f} (lambda<sub>2</sub> = "
                               f"{view.eigenvalues[1]:.2f}), w~ = {np.round(view.w_tilde, 3).tolist()}")
