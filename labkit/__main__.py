@@ -1,5 +1,5 @@
 """`python -m labkit` runs the command line, like the `labkit` script."""
 
-from .cli import main
+from .tools.cli import main
 
 raise SystemExit(main())

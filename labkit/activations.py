@@ -1,14 +1,13 @@
 """Activation functions: Y = phi(Z), applied after each dense layer.
 
-Every activation offers three methods on a batch of pre-activations Z (N, n):
+Every activation works on a batch of pre-activations Z, shape (N, n):
 
 - ``forward(z)``: Y = phi(Z), shape (N, n).
-- ``derivative(z)``: phi'(Z) element-wise, evaluated at the pre-activation Z
+- ``derivative(z)``: phi'(Z), element by element, evaluated at the pre-activation Z
   (not at the output Y: that was the original lab's bug).
-- ``backward(z, grad_out)``: given dE/dY, return dE/dZ (the vector-Jacobian
-  product). For an element-wise phi the Jacobian is diagonal, so this is just
-  ``grad_out * derivative(z)``. Softmax mixes a row's entries and
-  overrides ``backward`` instead.
+- ``backward(z, grad_out)``: dE/dZ from grad_out = dE/dY (the vector-Jacobian product).
+  For an element-wise phi the Jacobian is diagonal, so this is ``grad_out * phi'(Z)``.
+  Softmax mixes the entries of a row and overrides ``backward`` instead.
 """
 
 from __future__ import annotations
@@ -26,11 +25,11 @@ class Activation:
         raise NotImplementedError
 
     def derivative(self, z: np.ndarray) -> np.ndarray:
-        """phi'(Z) element-wise, same shape as Z."""
+        """phi'(Z) element by element, same shape as Z."""
         raise NotImplementedError
 
     def backward(self, z: np.ndarray, grad_out: np.ndarray) -> np.ndarray:
-        """dE/dZ from dE/dY = grad_out, both (N, n); chain rule with a diagonal Jacobian."""
+        """dE/dZ = dE/dY * phi'(Z), both (N, n): the chain rule with a diagonal Jacobian."""
         return grad_out * self.derivative(z)
 
     def __repr__(self) -> str:
@@ -42,14 +41,11 @@ class Identity(Activation):
 
     name = "identity"
 
-    def forward(self, z):
+    def forward(self, z: np.ndarray) -> np.ndarray:
         return np.asarray(z)
 
-    def derivative(self, z):
+    def derivative(self, z: np.ndarray) -> np.ndarray:
         return np.ones_like(z)
-
-    def backward(self, z, grad_out):
-        return grad_out
 
 
 class ReLU(Activation):
@@ -57,41 +53,28 @@ class ReLU(Activation):
 
     name = "relu"
 
-    def __init__(self):
-        self._zeros = np.zeros(0)
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        return np.maximum(z, 0)
 
-    def forward(self, z):
-        return np.maximum(z, self._zeros_like(z))
-
-    def _zeros_like(self, z) -> np.ndarray:
-        """Zeros shaped like z, kept for the next call: numpy's maximum runs its vectorized loop
-        against a whole array of zeros, but a loop about four times slower against the scalar 0."""
+    def derivative(self, z: np.ndarray) -> np.ndarray:
         z = np.asarray(z)
-        if self._zeros.shape != z.shape or self._zeros.dtype != z.dtype:
-            self._zeros = np.zeros_like(z)
-        return self._zeros
-
-    def derivative(self, z):
-        return (np.asarray(z) > 0).astype(np.result_type(z, np.float32))
-
-    def backward(self, z, grad_out):
-        return grad_out * (z > 0)  # a boolean mask multiplies faster than np.where selects
+        return (z > 0).astype(np.result_type(z, np.float32))  # float32 stays float32
 
 
 class Sigmoid(Activation):
     """phi(z) = 1 / (1 + e^-z), phi'(z) = phi(z) (1 - phi(z)).
 
-    Computed from e^-|z|, which is at most 1, so no overflow for large |z|.
+    Computed from e^-|z|, which is at most 1, so nothing overflows for large |z|:
+    phi(z) = 1 / (1 + e^-|z|) for z >= 0 and e^-|z| / (1 + e^-|z|) for z < 0.
     """
 
     name = "sigmoid"
 
-    def forward(self, z):
-        z = np.asarray(z)
-        e = np.exp(-np.abs(z))  # in (0, 1]
-        return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        e = np.exp(-np.abs(z))
+        return np.where(np.asarray(z) >= 0, 1 / (1 + e), e / (1 + e))
 
-    def derivative(self, z):
+    def derivative(self, z: np.ndarray) -> np.ndarray:
         s = self.forward(z)
         return s * (1 - s)
 
@@ -101,43 +84,39 @@ class Tanh(Activation):
 
     name = "tanh"
 
-    def forward(self, z):
+    def forward(self, z: np.ndarray) -> np.ndarray:
         return np.tanh(z)
 
-    def derivative(self, z):
+    def derivative(self, z: np.ndarray) -> np.ndarray:
         return 1 - np.tanh(z) ** 2
 
 
 class Softmax(Activation):
-    """phi(z)_j = e^{z_j} / sum_k e^{z_k} over each row: turns scores into class probabilities.
+    """phi(z)_j = e^{z_j} / sum_k e^{z_k} over each row: scores into class probabilities.
 
     Subtracting the row maximum first changes nothing mathematically and keeps e^z <= 1.
-    Its Jacobian is not diagonal, d phi_j / d z_k = phi_j (delta_jk - phi_k), so backward is
-    the full vector-Jacobian product: dE/dz = phi * (g - sum_k g_k phi_k), row by row.
+    The Jacobian is not diagonal, d phi_j / d z_k = phi_j (delta_jk - phi_k), so backward is
+    the whole vector-Jacobian product: dE/dz = phi * (g - sum_k g_k phi_k), row by row.
     """
 
     name = "softmax"
 
-    def forward(self, z):
-        e = z - np.max(z, axis=-1, keepdims=True)
-        np.exp(e, out=e)  # in place, like the division below: e is our own new array
-        e /= e.sum(axis=-1, keepdims=True)
-        return e
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        e = np.exp(z - np.max(z, axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
 
-    def derivative(self, z):
+    def derivative(self, z: np.ndarray) -> np.ndarray:
         raise TypeError(
             "softmax has no element-wise derivative: each output depends on the whole row. "
             "Use backward(z, grad_out) for the chain rule."
         )
 
-    def backward(self, z, grad_out):
+    def backward(self, z: np.ndarray, grad_out: np.ndarray) -> np.ndarray:
         s = self.forward(z)
         return s * (grad_out - (grad_out * s).sum(axis=-1, keepdims=True))
 
 
-ACTIVATIONS: dict[str, type[Activation]] = {
-    cls.name: cls for cls in (Identity, ReLU, Sigmoid, Tanh, Softmax)
-}
+ACTIVATIONS: dict[str, type[Activation]] = {cls.name: cls for cls in (Identity, ReLU, Sigmoid, Tanh, Softmax)}
 
 
 def get_activation(spec: str | Activation) -> Activation:
@@ -147,6 +126,5 @@ def get_activation(spec: str | Activation) -> Activation:
     if isinstance(spec, str) and spec.lower() in ACTIVATIONS:
         return ACTIVATIONS[spec.lower()]()
     raise ValueError(
-        f"unknown activation {spec!r}; valid names are {sorted(ACTIVATIONS)} "
-        "(or pass an Activation object)."
+        f"unknown activation {spec!r}; valid names are {sorted(ACTIVATIONS)} (or pass an Activation object)."
     )

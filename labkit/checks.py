@@ -9,8 +9,11 @@ exercise above still holds its ``raise NotImplementedError()`` stub.
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import TracebackType
+from typing import Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .gradcheck import numerical_gradient, rel_error
 
@@ -33,7 +36,8 @@ class check:  # noqa: N801 (used as `with check("..."):`, like a function)
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, kind, error, traceback) -> bool:
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> Literal[False]:
         __tracebackhide__ = True  # noqa: F841 (pytest then shows the caller's block, not this frame)
         if kind is None:
             print(f"✔ {self.what}: all checks passed.")
@@ -50,7 +54,7 @@ class check:  # noqa: N801 (used as `with check("..."):`, like a function)
         return False  # anything else (and CheckFailed) propagates unchanged
 
 
-def expect_close(got, expected, what: str, atol: float = 1e-6) -> None:
+def expect_close(got: ArrayLike, expected: ArrayLike, what: str, atol: float = 1e-6) -> None:
     """Assert that ``got`` has the shape of ``expected`` and matches it to ``atol``."""
     got, expected = np.asarray(got, dtype=float), np.asarray(expected, dtype=float)
     if got.shape != expected.shape:
@@ -60,7 +64,8 @@ def expect_close(got, expected, what: str, atol: float = 1e-6) -> None:
                              f"  got:      {np.round(got, 7).tolist()}")
 
 
-def expect_gradient(analytic, f: Callable[[np.ndarray], float], x, what: str, tol: float = 1e-6) -> float:
+def expect_gradient(analytic: ArrayLike, f: Callable[[np.ndarray], float], x: ArrayLike, what: str,
+                    tol: float = 1e-6) -> float:
     """Assert that ``analytic`` is the gradient of f at x (finite differences); return the relative error.
 
     A float64 array x is perturbed in place and restored, so f may also read it through a closure

@@ -1,10 +1,13 @@
-"""Data sets used by the notebooks: XOR, 2-D toy sets, and MNIST (loaded by ``labkit.mnist``)."""
+"""Data sets used by the notebooks: XOR, 2-D toy sets, and MNIST (loaded by ``labkit.tools.mnist``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
-from .mnist import load_mnist
+from .network import Seed
+from .tools.mnist import load_mnist
 from .validate import positive_int
 
 __all__ = ["xor", "circles", "moons", "spirals", "blobs", "TOY_DATASETS", "load_mnist"]
@@ -17,7 +20,7 @@ def xor() -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
-def _setup(n, seed) -> tuple[int, np.random.Generator]:
+def _setup(n: int, seed: Seed) -> tuple[int, np.random.Generator]:
     return positive_int(n, "n"), np.random.default_rng(seed)
 
 
@@ -25,7 +28,7 @@ def _as_column(labels: np.ndarray) -> np.ndarray:
     return labels.astype(np.float64).reshape(-1, 1)
 
 
-def circles(n: int = 200, noise: float = 0.1, seed: int | np.random.Generator | None = 0):
+def circles(n: int = 200, noise: float = 0.1, seed: Seed = 0) -> tuple[np.ndarray, np.ndarray]:
     """A disc (label 1) inside a ring (label 0): X (n, 2), y (n, 1)."""
     n, rng = _setup(n, seed)
     inner = rng.random(n) < 0.5
@@ -35,7 +38,7 @@ def circles(n: int = 200, noise: float = 0.1, seed: int | np.random.Generator | 
     return X, _as_column(inner)
 
 
-def moons(n: int = 200, noise: float = 0.1, seed: int | np.random.Generator | None = 0):
+def moons(n: int = 200, noise: float = 0.1, seed: Seed = 0) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaved half circles: X (n, 2) roughly in [-1, 2] x [-0.5, 1], y (n, 1)."""
     n, rng = _setup(n, seed)
     upper = rng.random(n) < 0.5
@@ -48,7 +51,7 @@ def moons(n: int = 200, noise: float = 0.1, seed: int | np.random.Generator | No
     return X + noise * rng.standard_normal(X.shape), _as_column(~upper)
 
 
-def spirals(n: int = 200, noise: float = 0.05, seed: int | np.random.Generator | None = 0):
+def spirals(n: int = 200, noise: float = 0.05, seed: Seed = 0) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaved spirals, one turn and a half each: X (n, 2), y (n, 1). Needs a deeper network."""
     n, rng = _setup(n, seed)
     label = rng.random(n) < 0.5
@@ -58,7 +61,7 @@ def spirals(n: int = 200, noise: float = 0.05, seed: int | np.random.Generator |
     return X + noise * rng.standard_normal(X.shape), _as_column(label)
 
 
-def blobs(n: int = 200, spread: float = 0.6, seed: int | np.random.Generator | None = 0):
+def blobs(n: int = 200, spread: float = 0.6, seed: Seed = 0) -> tuple[np.ndarray, np.ndarray]:
     """Two Gaussian clouds centred at (-1, -1) (label 0) and (1, 1) (label 1): X (n, 2), y (n, 1)."""
     n, rng = _setup(n, seed)
     label = rng.random(n) < 0.5
@@ -66,5 +69,7 @@ def blobs(n: int = 200, spread: float = 0.6, seed: int | np.random.Generator | N
     return centres + spread * rng.standard_normal((n, 2)), _as_column(label)
 
 
-TOY_DATASETS = {"xor": lambda seed=0: xor(), "circles": circles, "moons": moons, "spirals": spirals, "blobs": blobs}
+TOY_DATASETS: dict[str, Callable[..., tuple[np.ndarray, np.ndarray]]] = {
+    "xor": lambda seed=0: xor(), "circles": circles, "moons": moons, "spirals": spirals, "blobs": blobs,
+}
 """The 2-D binary classification sets the explorer offers, by name; each returns (X, y)."""

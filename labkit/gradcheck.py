@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .network import DenseNetwork
 
@@ -34,7 +35,7 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float
     return grad
 
 
-def rel_error(a, b) -> float:
+def rel_error(a: ArrayLike, b: ArrayLike) -> float:
     """Relative error ||a - b|| / (||a|| + ||b||) of two arrays (0 when both are zero).
 
     Taken over the whole array rather than entry by entry, so entries that are
@@ -47,19 +48,21 @@ def rel_error(a, b) -> float:
     return float(np.linalg.norm(a - b) / scale) if scale > 0 else 0.0
 
 
-def network_gradient_errors(net: DenseNetwork, X, y, weight_decay: float = 0.0, h: float = 1e-5) -> dict[str, float]:
+def network_gradient_errors(net: DenseNetwork, X: ArrayLike, y_true: ArrayLike, weight_decay: float = 0.0,
+                            h: float = 1e-5) -> dict[str, float]:
     """Relative error of backprop against finite differences for each parameter, e.g. {"W1": 3e-10, "b1": ...}."""
     if net.dtype != np.float64:
         raise TypeError(f"gradient checks need a float64 network; this one is {net.dtype}.")
-    grad_W, grad_b = net.gradients(X, y, weight_decay=weight_decay)
+    grad_W, grad_b = net.gradients(X, y_true, weight_decay=weight_decay)
     errors = {}
     for l, (W, b) in enumerate(zip(net.weights, net.biases), start=1):
         for name, param, analytic in ((f"W{l}", W, grad_W[l - 1]), (f"b{l}", b, grad_b[l - 1])):
-            numeric = numerical_gradient(lambda _: net.evaluate_loss(X, y, weight_decay), param, h)
+            numeric = numerical_gradient(lambda _: net.evaluate_loss(X, y_true, weight_decay), param, h)
             errors[name] = rel_error(analytic, numeric)
     return errors
 
 
-def check_network_gradients(net: DenseNetwork, X, y, weight_decay: float = 0.0, h: float = 1e-5) -> float:
+def check_network_gradients(net: DenseNetwork, X: ArrayLike, y_true: ArrayLike, weight_decay: float = 0.0,
+                            h: float = 1e-5) -> float:
     """Largest relative error between backprop and finite differences over all parameters."""
-    return max(network_gradient_errors(net, X, y, weight_decay, h).values())
+    return max(network_gradient_errors(net, X, y_true, weight_decay, h).values())

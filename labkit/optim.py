@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .validate import positive_number
 
@@ -10,8 +13,9 @@ from .validate import positive_number
 class GradientDescent:
     """Gradient descent, x <- x - learning_rate * gradient, optionally with momentum.
 
-    With momentum mu each parameter keeps a velocity v <- mu v - learning_rate * gradient
+    With momentum mu every parameter keeps a velocity, v <- mu v - learning_rate * gradient,
     and moves by it, x <- x + v: steps that keep pointing the same way add up, zig-zags cancel.
+    Each parameter array has its own velocity, so one optimizer may serve several networks.
     """
 
     def __init__(self, learning_rate: float, momentum: float = 0.0):
@@ -19,43 +23,30 @@ class GradientDescent:
         if not 0 <= momentum < 1:
             raise ValueError(f"momentum must be in [0, 1); got {momentum!r}.")
         self.momentum = float(momentum)
-        self._velocity: list[np.ndarray] = []
+        self._velocities: dict[int, np.ndarray] = {}
 
-    def step(self, x, gradient):
-        """One plain step on any value (x is left unchanged): x - learning_rate * gradient."""
-        return x - self.learning_rate * gradient
+    def step(self, x: ArrayLike, gradient: ArrayLike) -> np.ndarray:
+        """One step on any value, returned as a new value (x is left unchanged)."""
+        return np.asarray(x) - self.learning_rate * np.asarray(gradient)
 
-    @property
-    def gradient_scale(self) -> float:
-        """What backprop may multiply the gradients by for ``update(..., scaled=True)``.
-
-        For a plain step that is the learning rate: scaling the small Delta matrices during
-        backprop is much cheaper than scaling every weight-sized gradient afterwards.
-        """
-        return 1.0 if self.momentum else self.learning_rate
-
-    def update(self, params: list[np.ndarray], grads: list[np.ndarray], scaled: bool = False) -> None:
-        """Apply one step to every array in ``params`` in place.
-
-        scaled: the gradients were already multiplied by ``gradient_scale``. Otherwise
-        they are used as scratch space and scaled here, in place (a fresh
-        ``learning_rate * g`` for every weight matrix would cost a pass and an allocation).
-        """
-        if scaled and not self.momentum:
-            for p, g in zip(params, grads):
-                p -= g
-            return
-        if self.momentum and [v.shape for v in self._velocity] != [p.shape for p in params]:
-            self._velocity = [np.zeros_like(p) for p in params]
-        for i, (p, g) in enumerate(zip(params, grads)):
-            g *= self.learning_rate
+    def update(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+        """Move every array in ``params`` in place by one step along its gradient in ``grads``."""
+        for p, g in zip(params, grads):
             if self.momentum:
-                v = self._velocity[i]
+                v = self._velocity(p)
                 v *= self.momentum
-                v -= g
+                v -= self.learning_rate * g
                 p += v
             else:
-                p -= g
+                p -= self.learning_rate * g
+
+    def _velocity(self, p: np.ndarray) -> np.ndarray:
+        """The velocity of parameter array p, zero on its first step; forgotten when p is deleted."""
+        key = id(p)
+        if key not in self._velocities:
+            self._velocities[key] = np.zeros_like(p)
+            weakref.finalize(p, self._velocities.pop, key, None)
+        return self._velocities[key]
 
     def __repr__(self) -> str:
         momentum = f", momentum={self.momentum:g}" if self.momentum else ""

@@ -14,7 +14,7 @@ import numpy as np
 from matplotlib.colors import LinearSegmentedColormap
 
 from .network import DenseNetwork
-from .regularization import eigen_view, quadratic_minimizer
+from .weight_decay import eigen_view, quadratic_minimizer
 
 BLUE, VERMILLION, ORANGE, GREEN, GREY = "#0072B2", "#D55E00", "#E69F00", "#009E73", "#777777"
 CLASS_CMAP = LinearSegmentedColormap.from_list("class01", [BLUE, "#f7f7f7", VERMILLION])
@@ -126,8 +126,8 @@ def image_grid(images, titles=None, ncols: int = 8, cmap: str = "gray_r", size: 
     for k, ax in enumerate(axes.ravel()):
         ax.axis("off")
         if k < len(images):
-            limit = np.abs(images[k]).max() if symmetric else None
-            ax.imshow(images[k], cmap=cmap, vmin=-limit if symmetric else None, vmax=limit)
+            limit = float(np.abs(images[k]).max()) if symmetric else None
+            ax.imshow(images[k], cmap=cmap, vmin=None if limit is None else -limit, vmax=limit)
             if titles is not None:
                 ax.set_title(titles[k], fontsize=8)
     fig.tight_layout()

@@ -1,12 +1,14 @@
-"""Train many copies of a small network at once, one per seed.
+"""Train many copies of a small network at once, one per seed (the success-rate studies of notebook 02).
 
 "How often does this set-up learn XOR?" needs hundreds of trainings of a tiny
 network, and a tiny network leaves numpy idle: the time goes into Python
-overhead, not arithmetic. Stacking the S networks' weights into arrays of
-shape (S, fan_in, fan_out) runs all S trainings as one, with exactly the
-batched backprop of ``labkit.network`` (matmul broadcasts over the stack).
-Each copy starts from the weights ``build_network`` gives for its seed, so a
-copy trained here ends where a single network trained with ``fit`` would.
+overhead, not arithmetic. Stacking the S copies' weights into arrays of shape
+(S, fan_in, fan_out) runs all S trainings as one (matmul broadcasts over the
+stack). The forward pass is ``labkit.network``'s own; the backward pass below
+is the same recursion written for a stack, where a transpose swaps each matrix's
+last two axes and the row sum runs over axis -2. Each copy starts from the weights
+``build_network`` gives its seed and ends where ``fit`` would take that network
+(tests/test_sweep.py checks it); ``benchmarks.bench_sweep`` measures the gain.
 """
 
 from __future__ import annotations
@@ -15,50 +17,54 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .activations import Activation
 from .losses import Loss
-from .network import backward_pass, build_network, decay_penalty, forward_pass
+from .network import Arrays, build_network, forward_pass, output_delta
 from .optim import GradientDescent
 from .validate import as_matrix, non_negative_number, positive_int, positive_number
 
 
 @dataclass
 class SweepResult:
-    """The S trained copies: weights[l] (S, fan_in, fan_out), biases[l] (S, fan_out), losses (steps, S).
-
-    losses include the decay penalty, like ``DenseNetwork.fit``."""
+    """The S trained copies: weights[l] (S, fan_in, fan_out), biases[l] (S, fan_out)."""
 
     weights: list[np.ndarray]
     biases: list[np.ndarray]
     activations: list[Activation]
-    losses: np.ndarray
 
-    def predict(self, X) -> np.ndarray:
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Outputs of every copy for X (N, D); shape (S, N, n_outputs)."""
         X = as_matrix(X, "X", columns=self.weights[0].shape[1])
+        biases = [b[:, None, :] for b in self.biases]  # (S, 1, fan_out): one bias row per copy
         with np.errstate(over="ignore", invalid="ignore"):  # diverged copies give nan, which counts as wrong
-            return forward_pass(self.weights, self.biases, self.activations, X)[1][-1]
+            return forward_pass(self.weights, biases, self.activations, X)[1][-1]
 
-    def solved(self, X, y, threshold: float = 0.5) -> np.ndarray:
-        """(S,) booleans: every output of the copy is on the same side of ``threshold`` as y."""
-        y = as_matrix(y, "y")
-        return np.all((self.predict(X) > threshold) == (y > threshold), axis=(-2, -1))
+    def solved(self, X: ArrayLike, y_true: ArrayLike, threshold: float = 0.5) -> np.ndarray:
+        """(S,) booleans: every output of the copy is on the same side of ``threshold`` as y_true."""
+        y_true = as_matrix(y_true, "y_true")
+        return np.all((self.predict(X) > threshold) == (y_true > threshold), axis=(-2, -1))
 
 
-def train_many(
-    input_size: int,
-    layers: Sequence[int | str | Activation],
-    X,
-    y,
-    seeds: Sequence[int],
-    learning_rate: float,
-    steps: int,
-    loss: str | Loss = "binary_crossentropy",
-    init_scale: float = 1.0,
-    weight_decay: float = 0.0,
-) -> SweepResult:
-    """Full-batch gradient descent on X (N, input_size), y (N, k) for one network per seed.
+def stacked_gradients(weights: Arrays, activations: Sequence[Activation], Zs: Arrays, Ys: Arrays, delta: np.ndarray,
+                      weight_decay: float) -> tuple[Arrays, Arrays]:
+    """Backprop for a stack of networks: grad_W[l] (S, fan_in, fan_out), grad_b[l] (S, 1, fan_out)."""
+    grad_W: Arrays = [np.empty(0)] * len(weights)
+    grad_b: Arrays = [np.empty(0)] * len(weights)
+    for l in reversed(range(len(weights))):
+        grad_W[l] = np.swapaxes(Ys[l], -1, -2) @ delta + weight_decay * weights[l]
+        grad_b[l] = delta.sum(axis=-2, keepdims=True)
+        if l > 0:
+            delta = activations[l - 1].backward(Zs[l - 1], delta @ np.swapaxes(weights[l], -1, -2))
+    return grad_W, grad_b
+
+
+def train_many(input_size: int, layers: Sequence[int | str | Activation], X: ArrayLike, y_true: ArrayLike,
+               seeds: Sequence[int],
+               learning_rate: float, steps: int, loss: str | Loss = "binary_crossentropy", init_scale: float = 1.0,
+               weight_decay: float = 0.0) -> SweepResult:
+    """Full-batch gradient descent on X (N, input_size), y_true (N, k) for one network per seed.
 
     init_scale multiplies the initial weights (1.0 is the lab's initialization).
     """
@@ -66,23 +72,21 @@ def train_many(
     if not seeds:
         raise ValueError("seeds is empty; give at least one seed, e.g. range(100).")
     X = as_matrix(X, "X", columns=positive_int(input_size, "input_size"))
-    y = as_matrix(y, "y")
+    y_true = as_matrix(y_true, "y_true")
     steps = positive_int(steps, "steps")
     optimizer = GradientDescent(learning_rate)  # the same update as DenseNetwork.fit's steps
     init_scale = positive_number(init_scale, "init_scale")
     weight_decay = non_negative_number(weight_decay, "weight_decay")
     nets = [build_network(input_size, layers, loss, seed=seed) for seed in seeds]
     weights = [init_scale * np.stack(ws) for ws in zip(*(net.weights for net in nets))]
-    biases = [np.stack(bs) for bs in zip(*(net.biases for net in nets))]
+    biases = [np.stack(bs)[:, None, :] for bs in zip(*(net.biases for net in nets))]
     activations, loss = nets[0].activations, nets[0].loss
-    if y.shape != (len(X), weights[-1].shape[-1]):
-        raise ValueError(f"y has shape {y.shape} but {(len(X), weights[-1].shape[-1])} was expected.")
-    losses = np.empty((steps, len(seeds)))
+    if y_true.shape != (len(X), weights[-1].shape[-1]):
+        raise ValueError(f"y_true has shape {y_true.shape} but {(len(X), weights[-1].shape[-1])} was expected.")
     with np.errstate(over="ignore", invalid="ignore"):  # a diverging copy must not stop the others
-        for step in range(steps):
+        for _ in range(steps):
             Zs, Ys = forward_pass(weights, biases, activations, X)
-            losses[step] = loss.loss_per_batch(y, Ys[-1]) + decay_penalty(weights, weight_decay)
-            grad_W, grad_b = backward_pass(weights, activations, loss, Zs, Ys, y, weight_decay,
-                                           optimizer.gradient_scale)
-            optimizer.update(weights + biases, grad_W + grad_b, scaled=True)
-    return SweepResult(weights, biases, activations, losses)
+            delta = output_delta(activations[-1], loss, Zs[-1], Ys[-1], y_true)
+            grad_W, grad_b = stacked_gradients(weights, activations, Zs, Ys, delta, weight_decay)
+            optimizer.update(weights + biases, grad_W + grad_b)
+    return SweepResult(weights, [b[:, 0, :] for b in biases], activations)

@@ -23,7 +23,7 @@ from . import plots
 from .datasets import TOY_DATASETS
 from .network import DivergenceError, build_network
 from .optim import GradientDescent
-from .regularization import eigen_view, shrinkage_factors
+from .weight_decay import eigen_view, shrinkage_factors
 
 ACTIVATION_CHOICES = ["tanh", "relu", "sigmoid"]
 
@@ -168,7 +168,7 @@ class TrainingExplorer:
     def _status(self) -> str:
         if self.error:
             return f"<b style='color:#D55E00'>{self.error}</b>"
-        if not self.history:
+        if not self.history or self.net is None:
             return "step 0: press play or step to train"
         accuracy = np.mean((self.net.predict(self.X) > 0.5) == (self.y > 0.5))
         return f"step {len(self.history)}: loss {self.history[-1]:.4f}, training accuracy {accuracy:.0%}"

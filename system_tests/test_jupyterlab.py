@@ -8,7 +8,7 @@ import sys
 import nbformat
 import pytest
 
-from labkit import assignments
+from labkit.tools import assignments
 
 ALL_PROMPTS_NUMBERED = """() => {
     const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(e => e.textContent);

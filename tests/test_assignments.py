@@ -8,9 +8,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from labkit import assignments
-from labkit.assignments import LeakError, MarkerError
-from labkit.cli import main
+from labkit.tools import assignments
+from labkit.tools.assignments import LeakError, MarkerError
+from labkit.tools.cli import main
 
 EXERCISE = """def square(x):
     # TODO: return x times x
@@ -175,6 +175,7 @@ def test_release_refuses_to_write_when_the_scan_finds_a_leak(tmp_path):
     assert list((tmp_path / "out").iterdir()) == []
 
 
+@pytest.mark.slow
 def test_verify_runs_student_and_source(tmp_path):
     src = make_notebook(tmp_path / "hw.ipynb")
     out = tmp_path / "out"
@@ -182,6 +183,7 @@ def test_verify_runs_student_and_source(tmp_path):
     assert assignments.verify_release(out, [src], timeout=120) == []
 
 
+@pytest.mark.slow
 def test_verify_flags_a_check_that_cannot_fail(tmp_path):
     weak = new_code_cell("print('looks fine')", metadata={"tags": ["check"]})
     src = make_notebook(tmp_path / "hw.ipynb")

@@ -52,9 +52,9 @@ def test_non_numeric_input(net):
 
 
 def test_targets_must_match_rows_and_outputs(net):
-    with pytest.raises(ValueError, match="X has 4 rows but y has 3"):
+    with pytest.raises(ValueError, match="X has 4 rows but y_true has 3"):
         net.train_on_batch(np.zeros((4, 2)), np.zeros((3, 1)))
-    with pytest.raises(ValueError, match=r"y has 2 columns .* but 1 were expected"):
+    with pytest.raises(ValueError, match=r"y_true has 2 columns .* but 1 were expected"):
         net.gradients(np.zeros((4, 2)), np.zeros((4, 2)))
 
 

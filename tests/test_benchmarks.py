@@ -33,6 +33,7 @@ def test_mnist_benchmark_contenders_run_every_batch(monkeypatch):
         assert rel_error(a - a0, b - a0) < 1e-3  # the same updates, up to float32 rounding
 
 
+@pytest.mark.slow
 def test_notebook_times_runs_a_notebook_and_fails_on_an_error(tmp_path):
     path = tmp_path / "tiny.ipynb"
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1 + 1")]), path)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from labkit.cli import main
+from labkit.tools.cli import main
 
 
 def test_version(capsys):
@@ -14,6 +14,7 @@ def test_version(capsys):
     assert "labkit 0.1.0" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_console_script_is_installed_next_to_python():
     script = Path(sys.executable).parent / "labkit"
     out = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=True)

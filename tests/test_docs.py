@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from labkit import mnist
+from labkit.tools import mnist
 
 DEVELOPERS = (Path(__file__).resolve().parents[1] / "DEVELOPERS.md").read_text()
 

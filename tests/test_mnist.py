@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from labkit import mnist
-from labkit.cli import main
+from labkit.tools import mnist
+from labkit.tools.cli import main
 
 SPLITS = {"x_train": (6, 28, 28), "y_train": (6,), "x_test": (3, 28, 28), "y_test": (3,)}
 

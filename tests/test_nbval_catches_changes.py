@@ -6,6 +6,9 @@ import sys
 from pathlib import Path
 
 import nbformat
+import pytest
+
+pytestmark = pytest.mark.slow  # runs pytest and a kernel in a subprocess
 
 ROOT = Path(__file__).resolve().parents[1]
 

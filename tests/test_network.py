@@ -3,7 +3,6 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from benchmarks.per_sample import per_sample_gradients
 from labkit import (
     DivergenceError,
     GradientDescent,
@@ -13,6 +12,7 @@ from labkit import (
     network_gradient_errors,
     rel_error,
 )
+from tests.oracles import per_sample_gradients, textbook_fit
 
 
 def random_problem(seed, n_in, n_out, rows=6):
@@ -96,7 +96,9 @@ def test_gradient_check_catches_derivative_at_output():
 def test_batched_gradients_equal_the_per_sample_loop():
     net = build_network(5, [7, "relu", 4, "tanh", 3, "sigmoid"], seed=9)
     X, y = random_problem(9, 5, 3, rows=20)
-    batched, looped = net.gradients(X, y), per_sample_gradients(net, X, y)
+    batched = net.gradients(X, y, weight_decay=0.3)
+    looped = per_sample_gradients(net.weights, net.biases, ["relu", "tanh", "sigmoid"], "binary_crossentropy", X, y)
+    looped = ([g + 0.3 * W for g, W in zip(looped[0], net.weights)], looped[1])
     for a, b in zip(batched[0] + batched[1], looped[0] + looped[1]):
         assert rel_error(a, b) < 1e-12
 
@@ -129,29 +131,42 @@ def test_fit_is_reproducible_with_a_seed():
     np.testing.assert_array_equal(*runs)
 
 
-def test_fit_equals_plain_steps_on_fresh_gradients():
-    """fit reuses its batch and gradient buffers; the steps must be those of the textbook loop."""
-    X, y = random_problem(3, 3, 2, rows=23)  # 23 rows, batches of 5: a short last batch
-    net = build_network(3, [6, "tanh", 2, "sigmoid"], "bce", GradientDescent(0.3, momentum=0.9), seed=4)
-    ref = build_network(3, [6, "tanh", 2, "sigmoid"], "bce", seed=4)
-    velocity = [np.zeros_like(p) for p in ref.weights + ref.biases]
-    rng = np.random.default_rng(8)
-    for _ in range(3):
-        order = rng.permutation(len(X))
-        for start in range(0, len(X), 5):
-            rows = order[start:start + 5]
-            grad_W, grad_b = ref.gradients(X[rows], y[rows], weight_decay=0.01)
-            for p, v, g in zip(ref.weights + ref.biases, velocity, grad_W + grad_b):
-                v *= 0.9
-                v -= 0.3 * g
-                p += v
-    net.fit(X, y, epochs=3, batch_size=5, seed=8, weight_decay=0.01, progress=False)
-    for a, b in zip(net.weights + net.biases, ref.weights + ref.biases):
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+@pytest.mark.parametrize("weight_decay", [0.0, 0.05])
+def test_fit_takes_the_steps_of_the_textbook_loop(momentum, weight_decay):
+    X, y = random_problem(3, 3, 2, rows=23)  # 23 rows in batches of 5: a short last batch
+    layers = [6, "tanh", 2, "sigmoid"]
+    net = build_network(3, layers, "bce", GradientDescent(0.3, momentum), seed=4)
+    expected = textbook_fit(net.weights, net.biases, ["tanh", "sigmoid"], "binary_crossentropy", X, y, epochs=3,
+                            batch_size=5, learning_rate=0.3, momentum=momentum, weight_decay=weight_decay, seed=8)
+    net.fit(X, y, epochs=3, batch_size=5, seed=8, weight_decay=weight_decay, progress=False)
+    for a, b in zip(net.weights + net.biases, expected[0] + expected[1]):
         assert rel_error(a, b) < 1e-12
-    net.weights = [W.astype(np.float32) for W in net.weights]  # buffers follow a change of dtype
-    net.biases = [b.astype(np.float32) for b in net.biases]
-    net.fit(X.astype(np.float32), y.astype(np.float32), epochs=1, batch_size=5, progress=False)
-    assert all(W.dtype == np.float32 for W in net.weights)
+
+
+def test_fit_without_shuffling_takes_the_rows_in_order():
+    X, y = random_problem(5, 3, 1, rows=12)
+    net = build_network(3, [4, "tanh", 1, "sigmoid"], "bce", GradientDescent(0.5), seed=0)
+    ref = build_network(3, [4, "tanh", 1, "sigmoid"], "bce", GradientDescent(0.5), seed=0)
+    history = net.fit(X, y, epochs=2, batch_size=5, shuffle=False, progress=False)
+    expected = [ref.train_on_batch(X[start:start + 5], y[start:start + 5]) for _ in range(2) for start in (0, 5, 10)]
+    np.testing.assert_array_equal(history, expected)
+    for a, b in zip(net.weights + net.biases, ref.weights + ref.biases):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_one_optimizer_with_momentum_keeps_a_velocity_per_network():
+    X, y = random_problem(6, 3, 1, rows=10)
+    shared = GradientDescent(0.2, momentum=0.9)
+    a, b = (build_network(3, [4, "tanh", 1, "sigmoid"], "bce", shared, seed=s) for s in (1, 2))
+    a_alone, b_alone = (build_network(3, [4, "tanh", 1, "sigmoid"], "bce", GradientDescent(0.2, 0.9), seed=s)
+                        for s in (1, 2))
+    for _ in range(5):  # interleaved steps: a shared velocity would leak one network's steps into the other
+        a.train_on_batch(X, y), b.train_on_batch(X, y)
+        a_alone.train_on_batch(X, y), b_alone.train_on_batch(X, y)
+    for net, alone in ((a, a_alone), (b, b_alone)):
+        for p, q in zip(net.weights + net.biases, alone.weights + alone.biases):
+            np.testing.assert_array_equal(p, q)
 
 
 def test_float32_network_trains_in_float32():

@@ -8,7 +8,9 @@ import jsonschema
 import nbformat
 import pytest
 
-from labkit import assignments
+from labkit.tools import assignments
+
+pytestmark = pytest.mark.slow  # builds, scans and runs a release of the real notebooks
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 

@@ -265,13 +265,13 @@ NUMBER = re.compile(r"-?\d+\.\d{4,}")
 
 def _public_lines(sources: dict) -> set[str]:
     """Stripped lines students may see anyway: everything outside solution regions and answers."""
-    public = set()
+    public: set[str] = set()
     for path, nb in sources.items():
         for index, cell in enumerate(nb.cells):
             if is_answer(cell):
                 continue
             lines = cell.source.splitlines()
-            hidden = set()
+            hidden: set[int] = set()
             if cell.cell_type == "code":
                 for begin, end in solution_regions(cell.source, path, index):
                     hidden.update(range(begin, end + 1))
@@ -341,7 +341,8 @@ def scan_for_leaks(folder, sources) -> list[Leak]:
         text = file.read_text(encoding="utf-8", errors="ignore")
         if file.suffix == ".ipynb":
             nb = nbformat.reads(text, as_version=4)
-            places = [(i, "\n".join(_strings(dict(cell)))) for i, cell in enumerate(nb.cells)]
+            places: list[tuple[int | None, str]] = [(i, "\n".join(_strings(dict(cell))))
+                                                    for i, cell in enumerate(nb.cells)]
             places.append((None, "\n".join(_strings(dict(nb.metadata)))))
         else:
             places = [(None, text)]

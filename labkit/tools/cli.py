@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import __version__, assignments, mnist
+from .. import __version__
+from . import assignments, mnist
 
 DEFAULT_SOURCES = ["notebooks"]
 

@@ -181,7 +181,7 @@ def _write_cache(path: Path, arrays: dict[str, np.ndarray]) -> None:
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
     try:
         with open(tmp, "xb") as f:
-            np.savez_compressed(f, **arrays)
+            np.savez_compressed(f, **arrays)  # type: ignore[arg-type]  # numpy stubs mistype **kwds
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -1,0 +1,69 @@
+"""Mutation score per core module, from the results `mutmut run` leaves in mutants/.
+
+A mutant counts as killed when the tests failed on it (or timed out); it survived when
+they passed, and a mutant that no test runs counts as surviving too. The score is
+killed / all. Prints one line per module, then the surviving mutants, and exits 1 if a
+module is below the target. Equivalent mutants (a change that cannot alter behaviour)
+are listed in EQUIVALENT with the reason, and left out of the score.
+
+Run: python -m tests.mutation_report  (after `mutmut run`; `make mutate` does both)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+TARGET = 0.90
+KILLED = {1, 3, 24, -24, 36, 152, 255}  # tests failed, or the mutant ran into the timeout
+SURVIVED = {0, 5, 33}  # tests passed, or no test ran the mutated code
+
+# mutant name -> why no test can kill it (checked by hand with `mutmut show NAME`)
+EQUIVALENT: dict[str, str] = {}
+
+
+def module_results(folder: Path = Path("mutants/labkit")) -> dict[str, dict[str, int | None]]:
+    """{module: {mutant name: exit code}} for every module mutmut mutated."""
+    results = {}
+    for meta in sorted(folder.glob("*.py.meta")):
+        codes = json.loads(meta.read_text())["exit_code_by_key"]
+        if codes:
+            results[meta.name.removesuffix(".py.meta")] = codes
+    return results
+
+
+def main() -> int:
+    results = module_results()
+    if not results:
+        print("No mutation results in mutants/: run `mutmut run` first (`make mutate` does both).")
+        return 1
+    failing, survivors = [], []
+    print(f"{'module':<14}{'killed':>8}{'of':>6}{'score':>8}   (equivalent mutants left out)")
+    for module, codes in results.items():
+        counted = {name: code for name, code in codes.items() if name not in EQUIVALENT}
+        unchecked = [name for name, code in counted.items() if code not in KILLED | SURVIVED]
+        if unchecked:
+            print(f"{module}: {len(unchecked)} mutants not checked or suspicious, e.g. {unchecked[0]}; run mutmut again.")
+            return 1
+        killed = sum(code in KILLED for code in counted.values())
+        score = killed / len(counted)
+        print(f"{module:<14}{killed:>8}{len(counted):>6}{score:>8.1%}")
+        survivors += [name for name, code in counted.items() if code in SURVIVED]
+        if score < TARGET:
+            failing.append(module)
+    if survivors:
+        print(f"\n{len(survivors)} surviving mutants (see each with `mutmut show NAME`):")
+        print("\n".join(f"  {name}" for name in survivors))
+    if EQUIVALENT:
+        print(f"\n{len(EQUIVALENT)} equivalent mutants left out:")
+        print("\n".join(f"  {name}: {why}" for name, why in EQUIVALENT.items()))
+    if failing:
+        print(f"\nbelow the {TARGET:.0%} target: {', '.join(failing)}")
+        return 1
+    print(f"\nevery module at or above {TARGET:.0%}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
