@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install lab test data bench execute release clean chromium test-browser test-newcomer
+.PHONY: install lab test test-fast mutate data bench execute release clean chromium test-browser test-newcomer
 
 # (Re)install when the venv is missing or pyproject.toml changed.
 $(STAMP): pyproject.toml
@@ -26,9 +26,20 @@ lab: install
 data: install
 	$(BIN)/labkit data mnist
 
+# Everything: lint, types, unit and property tests, every notebook under nbval, the real student release.
 test: install data
 	$(BIN)/ruff check labkit tests benchmarks system_tests notebooks
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
+
+# While developing: the unit and property tests only (no notebooks, kernels or subprocesses), under 30 s.
+test-fast: install
+	$(BIN)/python -m pytest tests -m "not slow"
+
+# Mutation testing of the core (see [tool.mutmut] in pyproject.toml); prints the score of each module.
+mutate: install
+	$(BIN)/mutmut run --max-children 2
+	$(BIN)/python -m tests.mutation_report
 
 # Re-run every notebook in place (after a change to labkit that can change an output), without timing metadata.
 execute: install
@@ -60,8 +71,10 @@ bench: install
 	$(BIN)/python -m pip install --quiet torch==2.13.0 || echo "PyTorch unavailable: its comparison is skipped"
 	$(BIN)/python -m benchmarks.bench_backprop
 	$(BIN)/python -m benchmarks.bench_mnist
+	$(BIN)/python -m benchmarks.bench_devices
+	$(BIN)/python -m benchmarks.bench_sweep
 	$(BIN)/python -m benchmarks.xor_study
 	$(BIN)/python -m benchmarks.notebook_times
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build release *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache mutants build release *.egg-info
