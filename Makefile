@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install lab test test-fast mutate data bench execute release clean chromium test-browser test-newcomer
+.PHONY: install lab test test-fast mutate data bench execute release site clean chromium test-browser test-newcomer
 
 # (Re)install when the venv is missing or pyproject.toml changed.
 $(STAMP): pyproject.toml
@@ -66,6 +66,10 @@ test-newcomer: install
 release: install
 	$(BIN)/labkit release --student release notebooks
 
+# The notebooks as a static web site in site/ (git-ignored): student and instructor pages, MathJax included.
+site: install
+	$(BIN)/labkit export html site notebooks
+
 # PyTorch is only a yardstick for the MNIST benchmark, never a dependency of labkit.
 bench: install
 	$(BIN)/python -m pip install --quiet torch==2.13.0 || echo "PyTorch unavailable: its comparison is skipped"
@@ -77,4 +81,4 @@ bench: install
 	$(BIN)/python -m benchmarks.notebook_times
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache mutants build release *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache mutants build release site *.egg-info

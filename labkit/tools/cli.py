@@ -1,4 +1,4 @@
-"""The ``labkit`` command line: ``labkit solutions hide|show`` and ``labkit release``."""
+"""The ``labkit`` command line: ``labkit solutions hide|show``, ``labkit release``, ``labkit export html``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from .. import __version__
-from . import assignments, mnist
+from . import assignments, export, mnist
 
 DEFAULT_SOURCES = ["notebooks"]
 
@@ -31,6 +31,17 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--verify", metavar="OUT", type=Path, help="run the release in OUT and its sources")
     release.add_argument("paths", nargs="*", metavar="PATH", default=DEFAULT_SOURCES,
                          help="source notebooks or folders (default: notebooks/)")
+    site = commands.add_parser(
+        "export", help="write the notebooks as a static web site",
+        description="Write a static site into OUT: an index, each notebook as a student page (solutions stubbed, "
+                    "scanned for leaks like a release) and an instructor page (solutions folded). "
+                    "It works from file:// and offline; OUT is replaced if it holds an earlier site.")
+    site.add_argument("format", choices=["html"])
+    site.add_argument("out", metavar="OUT", type=Path, help="the site's folder (new, empty, or an earlier site)")
+    site.add_argument("paths", nargs="*", metavar="PATH", default=DEFAULT_SOURCES,
+                      help="source notebooks or folders (default: notebooks/)")
+    site.add_argument("--student-only", action="store_true",
+                      help="leave out the instructor pages (for a site students can see)")
     data = commands.add_parser("data", help="download and verify a data set ahead of time")
     data.add_argument("dataset", choices=["mnist"])
     data.add_argument("--cache-dir", type=Path, default=None,
@@ -48,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
             return _release(args)
         if args.command == "data":
             return _data(args)
+        if args.command == "export":
+            return _export(args)
     except (assignments.MarkerError, assignments.LeakError, mnist.MnistUnavailable, FileNotFoundError,
             ValueError) as err:
         print(f"labkit: error: {err}", file=sys.stderr)
@@ -80,6 +93,16 @@ def _release(args) -> int:
         print(f"PROBLEM {problem}", file=sys.stderr)
     print(f"verification of {args.verify}: {'passed' if not problems else f'{len(problems)} problem(s)'}")
     return 1 if problems else 0
+
+
+def _export(args) -> int:
+    summaries = export.export_html(args.paths, args.out, student_only=args.student_only)
+    for summary in summaries:
+        print(summary)
+    pages = "student pages" if args.student_only else "student and instructor pages"
+    print(f"leak scan of the student pages: clean. {len(summaries)} notebook(s) as {pages} in {args.out}/ "
+          f"(open {args.out / 'index.html'})")
+    return 0
 
 
 def _data(args) -> int:
