@@ -45,6 +45,9 @@ MATHJAX_CONFIG = r"""MathJax.Hub.Config({
   "HTML-CSS": {availableFonts: [], preferredFont: null, webFont: "STIX-Web", imageFont: null,
                linebreaks: {automatic: true}},
   displayAlign: "center", messageStyle: "none"
+});
+MathJax.Hub.Register.StartupHook("End", function () {  // the first typesetting is over (tests wait for this)
+  document.documentElement.setAttribute("data-mathjax", "typeset");
 });"""
 
 # Math inside a <details> is typeset while it is closed, so it is measured again when it opens.
