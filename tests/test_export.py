@@ -274,6 +274,8 @@ def test_title_is_the_first_heading_without_markdown():
     nb = new_notebook(cells=[new_code_cell("x = 1"), new_markdown_cell("Intro\n\n## 02 · The `XOR` *network* ##\n")])
     assert export.title_of(nb, "fallback") == "02 · The XOR network"
     assert export.title_of(new_notebook(cells=[new_markdown_cell("no heading")]), "fallback") == "fallback"
+    answer = new_markdown_cell("## The hidden result is 42", metadata={"tags": ["solution"]})
+    assert export.title_of(new_notebook(cells=[answer, new_markdown_cell("# Public")]), "fallback") == "Public"
 
 
 def test_visible_text_drops_tags_and_decodes_entities():

@@ -208,9 +208,9 @@ def instructor_page_name(stem: str) -> str:
 
 
 def title_of(nb, default: str) -> str:
-    """The first Markdown heading of the notebook, without its #s and formatting; else ``default``."""
+    """The first Markdown heading of the notebook (never one of a written answer), without its #s; else ``default``."""
     for cell in nb.cells:
-        if cell.cell_type != "markdown":
+        if cell.cell_type != "markdown" or assignments.is_answer(cell):
             continue
         for line in cell.source.splitlines():
             if match := re.match(r"\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$", line):
@@ -447,7 +447,7 @@ def export_html(paths, out, *, student_only: bool = False) -> list[PageSummary]:
 
 
 def _build(sources: dict, staging: Path, student_only: bool) -> list[PageSummary]:
-    scan = staging / ".scan"  # what the scan reads: student notebooks, their pages, the pages' text
+    scan = staging / ".scan"  # what the scan reads: student notebooks, their pages and text, the index
     scan.mkdir()
     students, summaries = {}, []
     for path, nb in sources.items():
@@ -481,11 +481,13 @@ def _build(sources: dict, staging: Path, student_only: bool) -> list[PageSummary
                                    nav=_nav(summary, "instructor", student_only), banner=banner)
             (staging / instructor_page_name(summary.stem)).write_text(page, encoding="utf-8")
 
+    index = index_page(summaries, student_only)
+    (staging / "index.html").write_text(index, encoding="utf-8")
+    (scan / "index.html").write_text(index, encoding="utf-8")
     leaks = assignments.scan_for_leaks(scan, sources)
     if leaks:
         raise ExportLeakError(leaks)
     shutil.rmtree(scan)
-    (staging / "index.html").write_text(index_page(summaries, student_only), encoding="utf-8")
     copy_mathjax(staging / MATHJAX_DIR)
     return summaries
 
