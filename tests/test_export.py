@@ -281,3 +281,11 @@ def test_title_is_the_first_heading_without_markdown():
 def test_visible_text_drops_tags_and_decodes_entities():
     html = '<pre><span class="n">y</span> <span class="o">=</span> <span class="n">a</span> &lt; b &amp;&amp; "c"</pre>'
     assert visible_text(html) == 'y = a < b && "c"'
+
+
+def test_links_work_for_notebook_names_with_spaces(tmp_path):
+    make_notebook(tmp_path / "week 1 #2.ipynb")
+    export.export_html([tmp_path / "week 1 #2.ipynb"], tmp_path / "site")
+    assert (tmp_path / "site" / "week 1 #2.student.html").is_file()
+    assert 'href="week%201%20%232.student.html"' in page(tmp_path / "site", "index.html")
+    assert 'href="week%201%20%232.instructor.html"' in page(tmp_path / "site", "week 1 #2.student.html")

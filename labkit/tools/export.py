@@ -24,6 +24,7 @@ import shutil
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import quote
 
 import nbformat
 
@@ -341,7 +342,7 @@ def _nav(summary: PageSummary, current: str, student_only: bool) -> str:
         if name == current:
             links.append(f'<span class="labkit-version">{label}</span>')
         else:
-            links.append(f'<a href="{href}">{label}</a>')
+            links.append(f'<a href="{quote(href)}">{label}</a>')
     return " ".join(links)
 
 
@@ -352,9 +353,9 @@ def _count(n: int, noun: str) -> str:
 def index_page(summaries: list[PageSummary], student_only: bool) -> str:
     items = []
     for s in summaries:
-        links = f'<a href="{student_page_name(s.stem)}">Student version</a>'
+        links = f'<a href="{quote(student_page_name(s.stem))}">Student version</a>'
         if not student_only:
-            links += f'<a href="{instructor_page_name(s.stem)}">Instructor version (with solutions)</a>'
+            links += f'<a href="{quote(instructor_page_name(s.stem))}">Instructor version (with solutions)</a>'
         facts = f"{_count(s.exercises, 'exercise')}, {_count(s.answers, 'written answer')} &middot; " \
                 f"{html.escape(s.notebook)}"
         items.append(f'<li><p class="title">{html.escape(s.title)}</p>\n<p class="links">{links}</p>\n'
