@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labkit import Identity, ReLU, Sigmoid, Tanh, get_activation, numerical_gradient, rel_error
+from labkit import Identity, ReLU, Sigmoid, Softmax, Tanh, get_activation, numerical_gradient, rel_error
 
 # The lab's example inputs and printed values (ERRATA.md, numpy row-major order).
 X_RELU = np.array([[-0.1, 0.7, -1.0], [0.3, 0.5, 0.7]])
@@ -13,6 +13,28 @@ X_SMOOTH = np.array([[2.0, -2.0, -0.25], [0.0, 0.5, 0.25]])
 def test_relu_matches_lab_example():
     np.testing.assert_allclose(ReLU().forward(X_RELU), [[0, 0.7, 0], [0.3, 0.5, 0.7]])
     np.testing.assert_array_equal(ReLU().derivative(X_RELU), [[0, 1, 0], [1, 1, 1]])
+
+
+def test_relu_derivative_at_exactly_zero_is_zero():
+    # phi' does not exist at the kink; labkit (like the lab) takes 0 there, also at -0.0
+    np.testing.assert_array_equal(ReLU().derivative(np.array([[-0.0, 0.0, 1e-300, -1e-300]])), [[0, 0, 1, 0]])
+
+
+def test_relu_derivative_is_a_float_mask_even_for_integer_input():
+    d = ReLU().derivative(np.array([[-2, 0, 3]]))
+    assert d.dtype == np.float64
+    np.testing.assert_array_equal(d, [[0.0, 0.0, 1.0]])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("act", [Identity(), ReLU(), Sigmoid(), Tanh(), Softmax()], ids=repr)
+def test_activations_keep_the_float_dtype(act, dtype):
+    # float32 in, float32 out: an MNIST network in float32 never silently computes in float64
+    z = np.array([[-1.5, 0.0, 2.0], [0.5, -0.25, 3.0]], dtype=dtype)
+    assert act.forward(z).dtype == dtype
+    assert act.backward(z, np.ones_like(z)).dtype == dtype
+    if not isinstance(act, Softmax):
+        assert act.derivative(z).dtype == dtype
 
 
 def test_relu_handles_changing_shapes_and_dtypes_and_leaves_its_input_alone():
@@ -67,6 +89,12 @@ def test_backward_matches_finite_differences(act, seed, rows, cols):
     g = rng.normal(size=z.shape)
     numeric = numerical_gradient(lambda zz: float((act.forward(zz) * g).sum()), z.copy())
     assert rel_error(act.backward(z, g), numeric) < 1e-6
+
+
+def test_activations_print_as_their_constructor():
+    assert [repr(act) for act in (Identity(), ReLU(), Sigmoid(), Tanh(), Softmax())] == [
+        "Identity()", "ReLU()", "Sigmoid()", "Tanh()", "Softmax()"
+    ]
 
 
 def test_get_activation_by_name_and_object():

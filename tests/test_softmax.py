@@ -16,6 +16,7 @@ from labkit import (
 )
 from labkit.losses import softmax_cross_entropy_delta
 from labkit.metrics import accuracy, confusion_matrix
+from tests.messages import exactly
 
 
 def one_hot(labels, k):
@@ -43,8 +44,22 @@ def test_softmax_backward_is_the_vector_jacobian_product(seed, rows, cols):
     assert rel_error(Softmax().backward(z, g), numeric) < 1e-6
 
 
+def test_softmax_of_a_stack_of_networks_is_each_networks_softmax():
+    # labkit.sweep stacks S networks: scores (S, N, k); every row of every copy is normalized on its own
+    rng = np.random.default_rng(3)
+    z, g = rng.normal(size=(2, 3, 4)) * 3, rng.normal(size=(2, 3, 4))
+    p, dz = Softmax().forward(z), Softmax().backward(z, g)
+    for s in range(2):
+        np.testing.assert_allclose(p[s], Softmax().forward(z[s]), rtol=1e-15)
+        np.testing.assert_allclose(dz[s], Softmax().backward(z[s], g[s]), rtol=1e-13)
+    np.testing.assert_allclose(p.sum(axis=-1), 1)
+
+
 def test_softmax_has_no_elementwise_derivative():
-    with pytest.raises(TypeError, match="Use backward"):
+    with pytest.raises(TypeError, match=exactly(
+        "softmax has no element-wise derivative: each output depends on the whole row. "
+        "Use backward(z, grad_out) for the chain rule."
+    )):
         Softmax().derivative(np.zeros((1, 3)))
 
 
