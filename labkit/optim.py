@@ -45,7 +45,7 @@ class GradientDescent:
         key = id(p)
         if key not in self._velocities:
             self._velocities[key] = np.zeros_like(p)
-            weakref.finalize(p, self._velocities.pop, key, None)
+            weakref.finalize(p, self._velocities.pop, key)
         return self._velocities[key]
 
     def __repr__(self) -> str:

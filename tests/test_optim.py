@@ -26,3 +26,19 @@ def test_learning_rate_must_be_positive_and_finite(bad):
 def test_learning_rate_must_be_a_number():
     with pytest.raises(TypeError, match="learning_rate"):
         GradientDescent("0.1")
+
+
+def test_optimizer_prints_its_settings():
+    assert repr(GradientDescent(0.25)) == "GradientDescent(learning_rate=0.25)"
+    assert repr(GradientDescent(0.1, momentum=0.9)) == "GradientDescent(learning_rate=0.1, momentum=0.9)"
+
+
+def test_a_new_array_starts_from_zero_velocity_even_where_a_deleted_one_lived():
+    # Velocities are looked up by id(), and Python hands a freed array's id to the next array it makes:
+    # one optimizer serving network after network (an explorer restarting training) must forget the old ones.
+    optimizer = GradientDescent(0.1, momentum=0.9)
+    for _ in range(5):
+        w = np.zeros(3)
+        optimizer.update([w], [np.ones(3)])
+        np.testing.assert_allclose(w, -0.1)  # a first step: v = -learning_rate * gradient
+        del w
