@@ -45,7 +45,7 @@ def rel_error(a: ArrayLike, b: ArrayLike) -> float:
     if a.shape != b.shape:
         raise ValueError(f"cannot compare arrays of shapes {a.shape} and {b.shape}.")
     scale = np.linalg.norm(a) + np.linalg.norm(b)
-    return float(np.linalg.norm(a - b) / scale) if scale > 0 else 0.0
+    return 0.0 if scale == 0 else float(np.linalg.norm(a - b) / scale)  # nan stays nan
 
 
 def network_gradient_errors(net: DenseNetwork, X: ArrayLike, y_true: ArrayLike, weight_decay: float = 0.0,
