@@ -44,7 +44,8 @@ def main() -> int:
         counted = {name: code for name, code in codes.items() if name not in EQUIVALENT}
         unchecked = [name for name, code in counted.items() if code not in KILLED | SURVIVED]
         if unchecked:
-            print(f"{module}: {len(unchecked)} mutants not checked or suspicious, e.g. {unchecked[0]}; run mutmut again.")
+            print(f"{module}: {len(unchecked)} mutants not checked or suspicious, e.g. {unchecked[0]}; "
+                  "run mutmut again.")
             return 1
         killed = sum(code in KILLED for code in counted.values())
         score = killed / len(counted)
