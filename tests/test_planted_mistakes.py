@@ -1,0 +1,296 @@
+"""A student who makes the usual mistakes gets a check message that names them.
+
+Each test takes the student release of a notebook, fills every exercise with the
+instructors' solution except one, where it plants a known mistake, runs the notebook
+in a kernel, and asserts what the check after that exercise says: the mistake by
+name, in one line, with no traceback into labkit.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from labkit.tools import assignments
+
+pytestmark = pytest.mark.slow  # each test runs a notebook in a kernel
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def solutions(source_cell) -> list[str]:
+    """The code of each solution region of an exercise cell, dedented."""
+    lines = source_cell.source.splitlines()
+    regions = assignments.solution_regions(source_cell.source)
+    return [textwrap.dedent("\n".join(lines[begin + 1:end])) for begin, end in regions]
+
+
+def fill(student_source: str, regions: list[str]) -> str:
+    """Put each region's code where the student release has its stub, at the stub's indentation."""
+    parts = iter(regions)
+
+    def put(match: re.Match) -> str:
+        return textwrap.indent(next(parts), match.group(1))
+
+    return re.sub(rf"^([ \t]*){re.escape(assignments.STUB)}$", put, student_source, flags=re.M)
+
+
+def plant_all(notebook: str, cases: dict[str, tuple[str, dict[int, str], str]]) -> dict[str, str]:
+    """Run the release of ``notebook`` once in one kernel, the instructors' solutions filled in; at each
+    exercise, first run it with every planted mistake of ``cases`` (name -> (grade_id, {region index: code},
+    expected)) followed by its check, and collect what the check said. Returns name -> check message."""
+    source = assignments.read_notebook(NOTEBOOKS / notebook)
+    student, _, _ = assignments.student_version(source)
+    client = NotebookClient(student, timeout=300, kernel_name="python3", allow_errors=True,
+                            resources={"metadata": {"path": str(NOTEBOOKS)}})
+    messages = {}
+    with client.setup_kernel():
+        for index, (cell, original) in enumerate(zip(student.cells, source.cells)):
+            if assignments.is_exercise(original):
+                right = solutions(original)
+                check_index = next(i for i in range(index + 1, len(student.cells))
+                                   if assignments.is_check(student.cells[i]))
+                for name, (grade_id, planted, _) in cases.items():
+                    if grade_id != original.metadata["nbgrader"]["grade_id"]:
+                        continue
+                    wrong = nbformat.v4.new_code_cell(fill(cell.source, [
+                        textwrap.dedent(planted.get(k, code)) for k, code in enumerate(right)]))
+                    check_cell = nbformat.v4.new_code_cell(student.cells[check_index].source)
+                    client.execute_cell(wrong, index)
+                    client.execute_cell(check_cell, check_index)
+                    errors = [o for o in check_cell.outputs if o.output_type == "error"]
+                    messages[name] = f"{errors[0].ename}: {errors[0].evalue}" if errors else "(the check passed)"
+                cell.source = fill(cell.source, right)
+            client.execute_cell(cell, index)
+            if cell.cell_type == "code":
+                failed = [o for o in cell.outputs if o.output_type == "error"]
+                assert not failed, f"{notebook} cell {index} fails with the instructors' solutions: {failed[0]}"
+    return messages
+
+
+def assert_names_the_mistake(message: str, expected: str) -> None:
+    assert message.startswith("CheckFailed: "), message
+    assert expected in message, message
+    assert "Traceback" not in message and "labkit/" not in message, message
+
+
+NB01 = "01_backprop_derivation.ipynb"
+
+CASES_01 = {
+    "phi' at the output in delta^L": (
+        "nb01-exercise-delta-L", {0: "delta_L = dE_dyL * acts[-1].derivative(ys[-1])"},
+        "phi' was evaluated at the output y^L"),
+    "phi' missing in delta^L": (
+        "nb01-exercise-delta-L", {0: "delta_L = dE_dyL"}, "the factor phi_L'(z^L) is missing"),
+    "lambda/2 * W in the single-sample gradient": (
+        "nb01-exercise-column-backprop", {0: """
+            for l in reversed(range(len(Ws))):
+                grad_W[l] = np.outer(delta, ys[l]) + lam / 2 * Ws[l]
+                grad_b[l] = delta
+                if l > 0:
+                    delta = (Ws[l].T @ delta) * acts[l - 1].derivative(zs[l - 1])
+            """}, "the derivative of (lambda/2) ||W||^2 is lambda * W"),
+    "phi' at the output when stepping back": (
+        "nb01-exercise-column-backprop", {0: """
+            for l in reversed(range(len(Ws))):
+                grad_W[l] = np.outer(delta, ys[l]) + lam * Ws[l]
+                grad_b[l] = delta
+                if l > 0:
+                    delta = (Ws[l].T @ delta) * acts[l - 1].derivative(ys[l])
+            """}, "the gradient of W2 (layers above it: right) is off"),
+    "transposed single-sample gradient": (
+        "nb01-exercise-column-backprop", {0: """
+            for l in reversed(range(len(Ws))):
+                grad_W[l] = np.outer(ys[l], delta) + lam * Ws[l].T
+                grad_b[l] = delta
+                if l > 0:
+                    delta = (Ws[l].T @ delta) * acts[l - 1].derivative(zs[l - 1])
+            """}, "the code convention's"),
+    "wrong sign": (
+        "nb01-exercise-column-backprop", {0: """
+            for l in reversed(range(len(Ws))):
+                grad_W[l] = -np.outer(delta, ys[l]) - lam * Ws[l]
+                grad_b[l] = -delta
+                if l > 0:
+                    delta = (Ws[l].T @ delta) * acts[l - 1].derivative(zs[l - 1])
+            """}, "wrong sign"),
+    "batched gradient divided by N twice": (
+        "nb01-exercise-batched-layer", {0: """
+            grad_W = Delta.T @ Y_prev / len(Delta)
+            grad_b = Delta.sum(axis=0)
+            Delta_prev = (Delta @ W) * phi_prev.derivative(Z_prev)
+            """}, "the 1/N of the mean is already inside Delta"),
+    "batched delta with W transposed": (
+        "nb01-exercise-batched-layer", {0: """
+            grad_W = Delta.T @ Y_prev
+            grad_b = Delta.sum(axis=0)
+            Delta_prev = (Delta @ W.T) * phi_prev.derivative(Z_prev)
+            """}, "your code raised ValueError in batched_layer, at `Delta_prev = (Delta @ W.T)"),
+    "batched gradient transposed": (
+        "nb01-exercise-batched-layer", {0: """
+            grad_W = Y_prev.T @ Delta
+            grad_b = Delta.sum(axis=0)
+            Delta_prev = (Delta @ W) * phi_prev.derivative(Z_prev)
+            """}, "it is transposed"),
+}
+
+
+@pytest.fixture(scope="module")
+def messages_01():
+    return plant_all(NB01, CASES_01)
+
+
+@pytest.mark.parametrize("case", CASES_01)
+def test_notebook_01_names_the_mistake(case, messages_01):
+    assert_names_the_mistake(messages_01[case], CASES_01[case][2])
+
+
+NB02 = "02_xor_training.ipynb"
+BCE_FORWARD = """
+per_entry = y_true * np.log(y_pred + self.eps) + (1 - y_true) * np.log(1 - y_pred + self.eps)
+return float(-per_entry.sum() / len(y_true))
+"""
+BACKPROP = """
+delta = loss.backward(y_true, Ys[-1]) * activations[-1].derivative(Zs[-1])
+for l in reversed(range(len(weights))):
+    grad_W[l] = {grad_W}
+    grad_b[l] = delta.sum(axis=0)
+    if l > 0:
+        delta = {delta}
+"""
+RIGHT_DELTA = "(delta @ weights[l].T) * activations[l - 1].derivative(Zs[l - 1])"
+TRAIN = """
+for _ in range(steps):
+    Zs, Ys = forward(weights, biases, activations, X)
+    {record}
+    grad_W, grad_b = backprop(weights, activations, loss, Zs, Ys, y_true)
+    for l in range(len(weights)):
+        weights[l] = optimizer.step(weights[l], {scale}grad_W[l])
+        biases[l] = optimizer.step(biases[l], {scale}grad_b[l])
+    {record_after}
+"""
+
+CASES_02 = {
+    "BCE summed over rows": (
+        "nb02-exercise-bce", {0: BCE_FORWARD.replace(" / len(y_true)", "")}, "it is the sum over the rows"),
+    "BCE averaged over every entry": (
+        "nb02-exercise-bce", {0: BCE_FORWARD.replace("per_entry.sum() / len(y_true)", "per_entry.mean()")},
+        "averaged over all N * k entries"),
+    "BCE without eps": (
+        "nb02-exercise-bce", {0: BCE_FORWARD.replace(" + self.eps", "")}, "contains nan or inf"),
+    "BCE gradient without 1/N": (
+        "nb02-exercise-bce", {1: "return -(y_true / (y_pred + self.eps) - (1 - y_true) / (1 - y_pred + self.eps))"},
+        "the 1/N of the mean belongs in the gradient too"),
+    "naive sigmoid": (
+        "nb02-exercise-activations", {2: "return 1 / (1 + np.exp(-z))"}, "sigmoid overflows at z = [-1000.0, 1000.0]"),
+    "tanh derivative at the output": (
+        "nb02-exercise-activations", {5: "return 1 - np.tanh(np.tanh(z)) ** 2"}, "it is tanh'(tanh(z))"),
+    "ReLU derivative 1 at the kink": (
+        "nb02-exercise-activations", {1: "return (z >= 0).astype(float)"}, "ReLU derivative at the kink z = 0"),
+    "gradient ascent": (
+        "nb02-exercise-gd", {0: "return x + self.learning_rate * gradient"}, "it moves up the gradient"),
+    "forward without the bias": (
+        "nb02-exercise-forward", {0: """
+            for W, b, act in zip(weights, biases, activations):
+                Zs.append(Ys[-1] @ W)
+                Ys.append(act.forward(Zs[-1]))
+            """}, "the bias is missing"),
+    "forward without Ys[0] = X": (
+        "nb02-exercise-forward", {0: """
+            Ys.pop()
+            Y = X
+            for W, b, act in zip(weights, biases, activations):
+                Zs.append(Y @ W + b)
+                Y = act.forward(Zs[-1])
+                Ys.append(Y)
+            """}, "Ys starts with the input itself"),
+    "backprop with phi' at the output": (
+        "nb02-exercise-backprop", {0: BACKPROP.format(
+            grad_W="Ys[l].T @ delta", delta="(delta @ weights[l].T) * activations[l - 1].derivative(Ys[l])")},
+        "the gradient of W2 (layers above it: right) is off"),
+    "backprop with the wrong layer's output": (
+        "nb02-exercise-backprop", {0: BACKPROP.format(grad_W="Ys[l + 1].T @ delta", delta=RIGHT_DELTA)},
+        "off by one layer"),
+    "backprop with a transposed gradient": (
+        "nb02-exercise-backprop", {0: BACKPROP.format(grad_W="delta.T @ Ys[l]", delta=RIGHT_DELTA)},
+        "transposed"),
+    "backprop without phi' when stepping back": (
+        "nb02-exercise-backprop", {0: BACKPROP.format(grad_W="Ys[l].T @ delta", delta="delta @ weights[l].T")},
+        "phi' of the hidden layer is missing"),
+    "training loop that sums the gradients": (
+        "nb02-exercise-train", {0: TRAIN.format(record="history.append(loss.forward(y_true, Ys[-1]))",
+                                                scale="len(X) * ", record_after="")},
+        "the gradients are summed over the N = 4 samples"),
+    "training loop that records the loss after the step": (
+        "nb02-exercise-train", {0: TRAIN.format(
+            record="", scale="", record_after="history.append(loss.forward(y_true, forward(weights, biases, "
+                                               "activations, X)[1][-1]))")},
+        "recorded after its step"),
+}
+
+
+@pytest.fixture(scope="module")
+def messages_02():
+    return plant_all(NB02, CASES_02)
+
+
+@pytest.mark.parametrize("case", CASES_02)
+def test_notebook_02_names_the_mistake(case, messages_02):
+    assert_names_the_mistake(messages_02[case], CASES_02[case][2])
+
+
+NB03 = "03_mnist_softmax.ipynb"
+EPOCH = """
+order = {order}
+for start in range(0, len(X), batch_size):
+    rows = order[start:start + batch_size]
+    Zs, Ys = forward_pass(weights, biases, activations, X[rows])
+    losses.append(cross_entropy.forward(Y[rows], Ys[-1]))
+    deltas = backward_pass(weights, activations, Zs, softmax_cross_entropy_delta(Ys[-1], Y[rows]))
+    grad_W, grad_b = parameter_gradients(weights, Ys, deltas)
+    for W, b, gW, gb in zip(weights, biases, grad_W, grad_b):
+        W -= learning_rate * gW
+        {bias_step}
+"""
+
+CASES_03 = {
+    "softmax without the max shift": (
+        "nb03-exercise-softmax", {0: "e = np.exp(z)\nreturn e / e.sum(axis=1, keepdims=True)"},
+        "softmax overflows at z = [[1000.0, 1000.0, -1000.0]]"),
+    "softmax over the columns": (
+        "nb03-exercise-softmax", {0: "e = np.exp(z - z.max(axis=0, keepdims=True))\n"
+                                     "return e / e.sum(axis=0, keepdims=True)"}, "it normalizes each column"),
+    "cross entropy without eps": (
+        "nb03-exercise-cce", {0: "return float(-(y_true * np.log(y_pred)).sum() / len(y_true))"},
+        "contains nan or inf"),
+    "cross entropy gradient without 1/N": (
+        "nb03-exercise-cce", {1: "return -y_true / (y_pred + self.eps)"}, "it is N = 2 times too large"),
+    "fused delta without 1/N": (
+        "nb03-exercise-fused", {0: "return y_pred - y_true"}, "the 1/N of the mean is missing"),
+    "epoch without shuffling": (
+        "nb03-exercise-epoch", {0: EPOCH.format(order="np.arange(len(X))", bias_step="b -= learning_rate * gb")},
+        "shuffle them with rng.permutation first"),
+    "epoch with frozen biases": (
+        "nb03-exercise-epoch", {0: EPOCH.format(order="rng.permutation(len(X))", bias_step="pass")},
+        "a network whose biases never move"),
+    "epoch that drops the short batch": (
+        "nb03-exercise-epoch", {0: EPOCH.format(order="rng.permutation(len(X))[:len(X) // batch_size * batch_size]",
+                                                bias_step="b -= learning_rate * gb")
+                                .replace("range(0, len(X), batch_size)", "range(0, len(order), batch_size)")},
+        "make 16 steps (the last batch is shorter)"),
+}
+
+
+@pytest.fixture(scope="module")
+def messages_03():
+    return plant_all(NB03, CASES_03)
+
+
+@pytest.mark.parametrize("case", CASES_03)
+def test_notebook_03_names_the_mistake(case, messages_03):
+    assert_names_the_mistake(messages_03[case], CASES_03[case][2])
