@@ -54,10 +54,12 @@ chromium:
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 # JupyterLab in headless Chromium: run notebook 02, use the explorer, hide/show, a student release;
+# the backprop step-through, a whole training step click by click;
 # then the static site (labkit export html) from file://: maths, pictures, folded solutions, leak scan.
 test-browser: install data chromium
 	$(BIN)/python -m pip install --quiet -e '.[dev,browser]'
-	LABKIT_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest system_tests/test_jupyterlab.py system_tests/test_site.py -s -p no:cacheprovider
+	LABKIT_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest system_tests/test_jupyterlab.py system_tests/test_stepthrough.py \
+	  system_tests/test_site.py -s -p no:cacheprovider
 
 # A fresh clone of this repository, set up and tested with the README's two commands only.
 test-newcomer: install

@@ -70,6 +70,10 @@ MISTAKES = {
 }
 """The classic backprop mistakes ``trace`` can plant, by name."""
 
+SWITCHES = {"phi_prime_at_output": "φ′(Y), not φ′(Z)", "missing_1_over_n": "no 1/N in ∂E/∂Y",
+            "half_lambda": "λ/2·W, not λ·W"}
+"""The widget's short labels for the mistakes."""
+
 NOISE_FLOOR = 1e-3
 """Norms below this count as this much in the relative error: finite differences carry noise near
 1e-11, which would make a gradient that is exactly zero (as dE/db_L on XOR's symmetric batch) look wrong."""
@@ -286,7 +290,7 @@ class _Tracer:
             self.steps.append(step)
             return
         error = np.inf if step.value.shape != reference.shape else relative_error(step.value, reference)
-        label = label or ("finite differences" if against == FINITE_DIFFERENCES else "labkit's")
+        label = label or ("finite diff." if against == FINITE_DIFFERENCES else "labkit's")
         terms = step.terms + (Term(label, reference, "≈", "check"),)
         self.steps.append(replace(step, terms=terms, reference=reference, against=against, error=error))
 
@@ -500,7 +504,7 @@ class _Tracer:
                         equation, W_new, terms, (l - 1, l),
                         note="" if fits else "the gradient has the wrong shape: there is no update to make.")
             self._add(step, W - self.eta * self._numerical_parameter_gradient(self.W[l - 1]),
-                      label="with finite differences")
+                      label="finite-diff. step")
         return new_W, new_b
 
 
@@ -579,7 +583,7 @@ def _loss_gradient_latex(loss: Loss, L: int, n: int) -> str:
 HIGHLIGHT, HIGHLIGHT_NODE = "#FFEDB3", "#F5C242"
 MAX_WRITTEN = 64  # arrays with at most this many entries get their values written in
 MONO_ADVANCE = 0.602  # width of a character of DejaVu Sans Mono (matplotlib's monospace font), in ems
-LABEL_PX, GAP_PX = 78, 26  # the narrowest slot a panel gets (room for its title), the gap for an operator
+LABEL_PX, GAP_PX = 92, 24  # the narrowest slot a panel gets (room for its title), the gap for an operator
 
 
 def _as_grid(value: np.ndarray) -> np.ndarray:
@@ -689,10 +693,9 @@ class StepView:
              for i in range(sizes[l]) for j in range(sizes[l + 1])] for l in range(L)]
         everything = np.vstack(positions)
         self.nodes = ax.scatter(everything[:, 0], everything[:, 1], s=200, c="white", edgecolors="k", zorder=3)
-        names = ["X"] + [name[:4] for name in trace.activation_names]  # one label per column: fewer texts to draw
-        for l, name in enumerate(names):
-            ax.text(l, -tallest / 2 - 0.05, f"{name}\n{'inputs' if l == 0 else f'layer {l}'}", ha="center",
-                    va="top", fontsize=6.5, linespacing=1.1)
+        names = ["X"] + [f"{l}: {name[:4]}" for l, name in enumerate(trace.activation_names, start=1)]
+        for l, name in enumerate(names):  # one label per column (a label per node would cost more to draw)
+            ax.text(l, -tallest / 2 - 0.1, name, ha="center", va="top", fontsize=7)
         ax.add_line(Line2D([L, L + 0.62], [0, 0], color=GREY, lw=1, ls=":", zorder=1))
         self.loss_node = ax.text(L + 0.8, 0, "E", ha="center", va="center", fontsize=10, zorder=4,
                                  bbox={"boxstyle": "round", "fc": "white", "ec": "k"})
@@ -703,7 +706,7 @@ class StepView:
         then for each panel slot its image, its title, its rows of numbers, its operator and readout."""
         fig_w, fig_h = self.figure.get_size_inches() * self.figure.dpi
         room_w, height = width * fig_w, body * fig_h
-        room_h = height - 58  # two title lines above the tallest array, a readout below it
+        room_h = height - 46  # a title line above the tallest array, a readout below it
         ax = self.canvas = self._keep(self.figure.add_axes((start, bottom, width, body)))
         ax.axis("off")
         ax.set(xlim=(0, room_w), ylim=(0, height))
@@ -718,8 +721,8 @@ class StepView:
                                > room_w for terms in grids):
             cell *= 0.94
         self.cell, self.middle = cell, 20 + room_h / 2
-        # one text per row of an array, in a monospace font sized so that a 6-character field spans one cell
-        fontsize = min(cell / (6 * MONO_ADVANCE) * 72 / self.figure.dpi, 10.0)
+        # one text per row of an array, in a monospace font sized so that a 7-character field spans one cell
+        fontsize = min(cell / (7 * MONO_ADVANCE) * 72 / self.figure.dpi, 10.0)
         most = max(r * c for terms in grids for (r, c), _ in terms)
         pool = rows if most <= MAX_WRITTEN and fontsize >= 4.5 else 0
         n_panels = max(len(terms) for terms in grids)
@@ -781,10 +784,10 @@ class StepView:
             image.set_data(grid)
             image.set_extent((centre - c * cell / 2, centre + c * cell / 2, bottom, top))
             image.set_clim(-1.5 * limit, 1.5 * limit)  # no colour so deep that black text gets hard to read
-            title.set(text=f"{term.label}\n{_shape(term.value)}", x=centre, y=top + 3,
+            title.set(text=f"{term.label} {_shape(term.value)}", x=centre, y=top + 3,
                       color=VERMILLION if term.role == "check" and step.wrong else "k")
             for i, text in enumerate(cells):
-                text.set(text="".join(f"{_number(v):^6}" for v in grid[i]) if i < r else "", x=centre,
+                text.set(text="".join(f" {_number(v):>5} " for v in grid[i]) if i < r else "", x=centre,
                          y=top - (i + 0.5) * cell, visible=i < r)
             text, colour = _readout(step) if term.role == "check" else ("", "k")
             readout.set(text=text, color=colour, x=centre, y=bottom - 4)
@@ -880,9 +883,9 @@ class StepThrough:
         unknown = [m for m in mistakes if m not in MISTAKES]
         if unknown:
             raise ValueError(f"unknown mistakes {unknown}; valid names are {sorted(MISTAKES)}.")
-        self.mistakes = {name: w.Checkbox(value=name in mistakes, description=f"plant: {label}", indent=False,
-                                          disabled=yours, layout=w.Layout(width="auto"))
-                         for name, label in MISTAKES.items()}
+        self.mistakes = {name: w.Checkbox(value=name in mistakes, description=label, indent=False, disabled=yours,
+                                          tooltip=MISTAKES[name], layout=w.Layout(width="auto"))
+                         for name, label in SWITCHES.items()}
         decays = sorted({0.0, 0.01, 0.1, 1.0, float(weight_decay)})
         self.weight_decay = w.Dropdown(options=decays, value=float(weight_decay), description="λ (decay)",
                                        disabled=yours, layout=w.Layout(width="170px"),
@@ -891,7 +894,9 @@ class StepThrough:
         self.equation = w.HTMLMath()
         self.timeline = w.HTML()
         self.figure = Figure(figsize=(13, 3.3), dpi=80)
-        self.image = w.Image(format="png", layout=w.Layout(width="100%", max_width="1040px", height="auto"))
+        # as wide as the column allows (no margin: with one, 100% would overflow it), never wider than drawn
+        self.image = w.Image(format="png", layout=w.Layout(width="100%", max_width="1040px", height="auto",
+                                                          margin="0"))
         self.view = StepView(self.figure)
         self.trace: Trace | None = None
         self.error = ""
@@ -909,7 +914,8 @@ class StepThrough:
         self.widget = w.VBox([
             w.HBox([self.back_button, self.next_button, self.reset_button, self.play, self.slider, self.header],
                    layout=rows),
-            w.HBox([self.gradients, *self.mistakes.values(), self.weight_decay], layout=rows),
+            w.HBox([self.gradients, w.HTML("<b>plant a mistake:</b>"), *self.mistakes.values(), self.weight_decay],
+                   layout=rows),
             self.equation, self.timeline, self.image,
         ], layout=w.Layout(width="100%", max_width="100%"))
         self.widget.add_class("labkit-stepthrough")
@@ -975,11 +981,11 @@ class StepThrough:
         step = self.trace[index]
         self.view.show(self.trace, index, self.gradients.value)
         self.image.value = _png(self.figure)
+        self.equation.value = self._equation_html(index, step)
+        self.timeline.value = self._timeline_html(index)
         where = "the loss" if step.kind == "E" else f"layer {step.layer}"
         self.header.value = (f"<b>Step {index + 1} of {len(self.trace)}</b> · {step.phase} · "
                              f"<span class='labkit-layer'>{where}</span>")
-        self.equation.value = self._equation_html(index, step)
-        self.timeline.value = self._timeline_html(index)
         self.redraw_seconds.append(time.perf_counter() - started)
 
     def _equation_html(self, index: int, step: Step) -> str:

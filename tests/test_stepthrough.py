@@ -323,8 +323,8 @@ def test_a_view_updates_its_artists_in_place(net):
     view.show(trace, 12, gradients=True)
     assert figure.axes == axes and view.canvas.get_children() == artists  # nothing made or removed: only updated
     step = trace[12]  # dE/dW_2 = Y_1^T Delta_2: (3, 4) times (4, 2)
-    shown = [title.get_text().splitlines() for title in view.titles if title.get_visible()]
-    assert shown == [[term.label, st._shape(term.value)] for term in step.terms]
+    shown = [title.get_text() for title in view.titles if title.get_visible()]
+    assert shown == [f"{term.label} {st._shape(term.value)}" for term in step.terms]
     assert [im.get_array().shape for im in view.images[:len(step.terms)]] == [(3, 4), (4, 2), (3, 2), (3, 2)]
     assert not any(im.get_visible() for im in view.images[len(step.terms):])
     np.testing.assert_allclose(view.images[2].get_array(), step.value)
