@@ -23,9 +23,13 @@ step's arrays as heat maps at one cell size, so shapes compare at a glance (dE/d
 size of W_l). It builds its artists once and updates them in place. ``step_strip`` draws every
 step into one figure, for static pages; ``StepThrough`` is the widget: back, next, reset, play.
 
-    from labkit.stepthrough import StepThrough
-    StepThrough()                                   # a 2-3-2-1 tanh network on the XOR batch
-    StepThrough(net, X, y, forward=forward, backprop=backprop)    # your own functions
+    from labkit.stepthrough import StepThrough, step_strip, trace
+
+    StepThrough()                                     # labkit's backprop: a 2-3-2-1 tanh network on XOR
+    StepThrough(mistakes=["phi_prime_at_output"])     # where does phi'(Y) first show? (step 9, Delta_3)
+    StepThrough(net, X, y, forward=forward, backprop=backprop)   # notebook 02's functions, checked
+    trace(net, X, y, backprop=backprop).verdict()     # 'In your code, step 13 (dE/dW_2) is the first ...'
+    step_strip(trace(net, X, y)); plt.show()          # every step in one figure, for a static page
 """
 
 from __future__ import annotations
@@ -577,7 +581,6 @@ def _loss_gradient_latex(loss: Loss, L: int, n: int) -> str:
     return f"\\mathrm{{loss}}'({Y}, T)" + ("" if n > 1 else r" \cdot N")
 
 
-
 # -- drawing: a step's picture, its artists made once and updated in place ------------------
 
 HIGHLIGHT, HIGHLIGHT_NODE = "#FFEDB3", "#F5C242"
@@ -695,18 +698,18 @@ class StepView:
         self.nodes = ax.scatter(everything[:, 0], everything[:, 1], s=200, c="white", edgecolors="k", zorder=3)
         names = ["X"] + [f"{l}: {name[:4]}" for l, name in enumerate(trace.activation_names, start=1)]
         for l, name in enumerate(names):  # one label per column (a label per node would cost more to draw)
-            ax.text(l, -tallest / 2 - 0.1, name, ha="center", va="top", fontsize=7)
+            ax.text(l, -tallest / 2 - 0.1, name, ha="center", va="top", fontsize=8)
         ax.add_line(Line2D([L, L + 0.62], [0, 0], color=GREY, lw=1, ls=":", zorder=1))
         self.loss_node = ax.text(L + 0.8, 0, "E", ha="center", va="center", fontsize=10, zorder=4,
                                  bbox={"boxstyle": "round", "fc": "white", "ec": "k"})
-        self.diagram_title = ax.text(0, 1, "", transform=ax.transAxes, ha="left", va="top", fontsize=7.5)
+        self.diagram_title = ax.text(0, 1, "", transform=ax.transAxes, ha="left", va="top", fontsize=8)
 
     def _build_panels(self, trace: Trace, start: float, width: float, bottom: float, body: float) -> None:
         """One axes for all the panels, in pixel coordinates; a cell size at which the widest step fits;
         then for each panel slot its image, its title, its rows of numbers, its operator and readout."""
         fig_w, fig_h = self.figure.get_size_inches() * self.figure.dpi
         room_w, height = width * fig_w, body * fig_h
-        room_h = height - 46  # a title line above the tallest array, a readout below it
+        room_h = height - 50  # a title line above the tallest array, a readout below it
         ax = self.canvas = self._keep(self.figure.add_axes((start, bottom, width, body)))
         ax.axis("off")
         ax.set(xlim=(0, room_w), ylim=(0, height))
@@ -728,12 +731,12 @@ class StepView:
         n_panels = max(len(terms) for terms in grids)
         self.images = [ax.imshow(np.zeros((1, 1)), cmap=CLASS_CMAP, vmin=-1, vmax=1, aspect="auto",
                                  interpolation="nearest", extent=(0, 1, 0, 1)) for _ in range(n_panels)]
-        self.titles = [ax.text(0, 0, "", ha="center", va="bottom", fontsize=8, linespacing=1.15)
+        self.titles = [ax.text(0, 0, "", ha="center", va="bottom", fontsize=9)
                        for _ in range(n_panels)]
         self.cells = [[ax.text(0, 0, "", ha="center", va="center", fontsize=fontsize, family="monospace")
                        for _ in range(pool)] for _ in range(n_panels)]
         self.ops = [ax.text(0, self.middle, "", ha="center", va="center", fontsize=11) for _ in range(n_panels)]
-        self.readouts = [ax.text(0, 0, "", ha="center", va="top", fontsize=7.5) for _ in range(n_panels)]
+        self.readouts = [ax.text(0, 0, "", ha="center", va="top", fontsize=8.5) for _ in range(n_panels)]
 
     # -- updating ------------------------------------------------------------------------------
 
@@ -851,10 +854,14 @@ class StepThrough:
     compared with what can be observed (each Z_l and Y_l against labkit's, each gradient against
     finite differences), and the mistake switches are off. interval: ms per step when playing.
 
+    In a notebook (tag the cell ``nbval-ignore-output``, as every widget cell):
+
         from labkit.stepthrough import StepThrough
         StepThrough()                                                  # labkit's backprop on XOR
-        StepThrough(net, X, y, forward=forward, backprop=backprop)     # notebook 02's functions
         StepThrough(mistakes=["phi_prime_at_output"])                  # where does phi'(Y) show?
+        net = lk.build_network(2, [3, "tanh", 1, "sigmoid"], "bce", lk.GradientDescent(0.5), seed=3)
+        StepThrough(net, X, y, forward=forward, backprop=backprop,     # notebook 02's functions, run
+                    student_activations=[Tanh(), Sigmoid()], student_loss=BinaryCrossEntropy())
 
     ``strip()`` draws every step into one figure (for printing or a static page).
     """
