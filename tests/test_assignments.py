@@ -49,7 +49,7 @@ def test_release_stubs_exercises_and_answers_and_clears_outputs(tmp_path, capsys
     assert "hw.ipynb: 1 exercise(s) stubbed, 1 written answer(s) removed" in capsys.readouterr().out
     student = nbformat.read(tmp_path / "out" / "hw.ipynb", as_version=4)
     code = student.cells[2].source
-    assert "    # TODO: return x times x\n    raise NotImplementedError()" in code
+    assert "    # TODO: return x times x\n    # YOUR CODE HERE\n    raise NotImplementedError()" in code
     assert "x * x" not in code and "BEGIN SOLUTION" not in code
     compile(code, "exercise", "exec")  # still valid Python
     assert student.cells[5].source == assignments.ANSWER_PLACEHOLDER
@@ -201,3 +201,65 @@ def test_notebook_paths_reject_what_is_not_a_notebook(tmp_path):
     with pytest.raises(FileNotFoundError, match="neither a notebook"):
         assignments.notebook_paths([tmp_path / "x.txt"])
     assert json.loads(json.dumps([str(p) for p in assignments.notebook_paths([tmp_path])])) == []
+
+
+HIDDEN_CHECK = """assert square(3) == 9
+### BEGIN HIDDEN TESTS
+assert square(-7) == 49, "square of a negative number"
+### END HIDDEN TESTS
+print('ok')"""
+
+
+def test_hidden_tests_are_removed_from_the_release_and_checks_locked(tmp_path):
+    src = make_notebook(tmp_path / "hw.ipynb")
+    nb = nbformat.read(src, as_version=4)
+    nb.cells[3].source = HIDDEN_CHECK
+    nbformat.write(nb, src)
+    assignments.release([src], tmp_path / "out")
+    student = nbformat.read(tmp_path / "out" / "hw.ipynb", as_version=4)
+    assert student.cells[3].source == "assert square(3) == 9\nprint('ok')"
+    assert student.cells[3].metadata["editable"] is False and student.cells[3].metadata["deletable"] is False
+    assert student.cells[2].metadata["deletable"] is False and "editable" not in student.cells[2].metadata
+    assert student.cells[5].metadata["deletable"] is False
+
+
+def test_a_hidden_test_that_reaches_the_release_is_a_leak(tmp_path):
+    src = make_notebook(tmp_path / "hw.ipynb")
+    nb = nbformat.read(src, as_version=4)
+    nb.cells[3].source = HIDDEN_CHECK
+    nbformat.write(nb, src)
+    out = tmp_path / "out"
+    assignments.release([src], out)
+    student = nbformat.read(out / "hw.ipynb", as_version=4)
+    student.cells[4].source += '\n\nassert square(-7) == 49, "square of a negative number"'
+    nbformat.write(student, out / "hw.ipynb")
+    leaks = assignments.scan_for_leaks(out, [src])
+    assert [leak.origin for leak in leaks] == ["hw.ipynb, cell 3 (hidden tests)"]
+
+
+def test_hidden_tests_outside_a_check_cell_are_refused(tmp_path):
+    src = make_notebook(tmp_path / "hw.ipynb", extra_cells=[new_code_cell(HIDDEN_CHECK)])
+    with pytest.raises(MarkerError, match=r"cell 6, line 2: '### BEGIN HIDDEN TESTS' outside a 'check' cell"):
+        assignments.release([src], tmp_path / "out")
+
+
+def test_a_solution_line_public_in_another_notebook_is_a_leak(tmp_path):
+    # notebook b shows, in a cell every student keeps, the very line that is notebook a's exercise
+    (tmp_path / "src").mkdir()
+    a = make_notebook(tmp_path / "src" / "a.ipynb")
+    b = make_notebook(tmp_path / "src" / "b.ipynb", exercise=EXERCISE.replace("x * x", "x ** 2"),
+                      extra_cells=[new_code_cell("result = x * x  # the secret trick")])
+    leak = r"b.ipynb, cell 6: 'result = x \* x  # the secret trick' \(from a.ipynb, cell 2\)"
+    with pytest.raises(LeakError, match=leak):
+        assignments.release([a, b], tmp_path / "out")
+
+
+def test_the_stub_and_placeholder_are_nbgraders(tmp_path):
+    # nbgrader recognizes an untouched exercise or answer by exactly this text (its ClearSolutions defaults)
+    src = make_notebook(tmp_path / "hw.ipynb", exercise="def f():\n    if True:\n        ### BEGIN SOLUTION\n"
+                                                          "        return 1\n        ### END SOLUTION")
+    assignments.release([src], tmp_path / "out")
+    student = nbformat.read(tmp_path / "out" / "hw.ipynb", as_version=4)
+    assert student.cells[2].source == ("def f():\n    if True:\n        # YOUR CODE HERE\n"
+                                       "        raise NotImplementedError()")
+    assert student.cells[5].source == "YOUR ANSWER HERE"

@@ -98,9 +98,9 @@ def test_site_has_an_index_linking_both_versions_of_each_notebook(site):
 def test_student_page_shows_the_stub_and_the_placeholder_not_the_solution(site):
     out, summaries = site
     text = visible_text(page(out, "hw.student.html"))
-    assert "# TODO: return x times x\n    raise NotImplementedError()" in text
+    assert "# TODO: return x times x\n    # YOUR CODE HERE\n    raise NotImplementedError()" in text
     assert "x * x" not in text and "BEGIN SOLUTION" not in text
-    assert "Your answer here." in text and ANSWER not in text
+    assert "YOUR ANSWER HERE" in text and ANSWER not in text
     assert summaries[0].exercises == 1 and summaries[0].answers == 1 and summaries[0].dropped_outputs == []
 
 

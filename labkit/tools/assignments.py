@@ -6,11 +6,15 @@ The convention (nbgrader's markers, so nbgrader can be used instead):
   ``### BEGIN SOLUTION`` and ``### END SOLUTION``; the ``# TODO:`` hint above
   the region is kept for students;
 - a Markdown cell tagged ``solution`` is a **written answer**;
-- a code cell tagged ``check`` is a **self-check** of the exercise before it.
+- a code cell tagged ``check`` is a **self-check** of the exercise before it; it may
+  hold instructor-only tests between ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS``.
 
-A student release replaces each region by ``raise NotImplementedError()``
-and each answer by a placeholder, removes every output, and is then scanned
-for anything of the solutions that survived (``scan_for_leaks``).
+A student release does what nbgrader's ``generate_assignment`` does to the same
+cells, so an nbgrader course accepts it: each region becomes nbgrader's stub
+(``# YOUR CODE HERE`` and ``raise NotImplementedError()``), each answer its
+placeholder ``YOUR ANSWER HERE``, hidden tests are removed, checks are locked.
+It also removes every output, and is then scanned for anything of the solutions
+or hidden tests that survived (``scan_for_leaks``).
 """
 
 from __future__ import annotations
@@ -29,9 +33,10 @@ from pathlib import Path
 import nbformat
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 SOLUTION_TAG, CHECK_TAG, HIDE_TAG = "solution", "check", "hide-input"
-STUB = "raise NotImplementedError()"
-ANSWER_PLACEHOLDER = "**Your answer here.**"
+STUB = "# YOUR CODE HERE\nraise NotImplementedError()"  # nbgrader's, so that it knows an untouched exercise
+ANSWER_PLACEHOLDER = "YOUR ANSWER HERE"
 
 
 class MarkerError(ValueError):
@@ -60,22 +65,31 @@ def tags(cell) -> list[str]:
 
 def solution_regions(source: str, path="<notebook>", cell: int = 0) -> list[tuple[int, int]]:
     """(begin, end) line indices of every solution region in a code cell's source, checked for balance."""
+    return _regions(source, BEGIN, END, path, cell)
+
+
+def hidden_test_regions(source: str, path="<notebook>", cell: int = 0) -> list[tuple[int, int]]:
+    """(begin, end) line indices of every hidden-test region in a check cell's source, checked for balance."""
+    return _regions(source, BEGIN_HIDDEN, END_HIDDEN, path, cell)
+
+
+def _regions(source: str, begin_marker: str, end_marker: str, path, cell: int) -> list[tuple[int, int]]:
     regions, begin = [], None
     for number, line in enumerate(source.splitlines()):
         marker = line.strip()
-        if marker == BEGIN:
+        if marker == begin_marker:
             if begin is not None:
                 raise MarkerError(
-                    path, cell, number + 1, f"nested '{BEGIN}' (the one on line {begin + 1} is still open)"
+                    path, cell, number + 1, f"nested '{begin_marker}' (the one on line {begin + 1} is still open)"
                 )
             begin = number
-        elif marker == END:
+        elif marker == end_marker:
             if begin is None:
-                raise MarkerError(path, cell, number + 1, f"'{END}' without a '{BEGIN}' before it")
+                raise MarkerError(path, cell, number + 1, f"'{end_marker}' without a '{begin_marker}' before it")
             regions.append((begin, number))
             begin = None
     if begin is not None:
-        raise MarkerError(path, cell, begin + 1, f"'{BEGIN}' is never closed by '{END}'")
+        raise MarkerError(path, cell, begin + 1, f"'{begin_marker}' is never closed by '{end_marker}'")
     return regions
 
 
@@ -99,6 +113,9 @@ def check_conventions(nb, path) -> None:
             exercise_since_last_check = True
         if SOLUTION_TAG in tags(cell) and not cell.source.strip():
             raise MarkerError(path, index, 1, "the cell is tagged 'solution' but is empty")
+        if hidden_test_regions(cell.source, path, index) and not is_check(cell):
+            line = hidden_test_regions(cell.source, path, index)[0][0] + 1
+            raise MarkerError(path, index, line, f"'{BEGIN_HIDDEN}' outside a 'check' cell (only checks are graded)")
         if is_check(cell):
             if not exercise_since_last_check:
                 raise MarkerError(path, index, 1, "a 'check' cell with no exercise (solution region) before it")
@@ -179,12 +196,12 @@ class ReleaseSummary:
         return f"{self.notebook}: {self.exercises} exercise(s) stubbed, {self.answers} written answer(s) removed"
 
 
-def stub_regions(source: str, regions: list[tuple[int, int]]) -> str:
-    """Replace each region (markers included) by a stub indented like its BEGIN line."""
+def stub_regions(source: str, regions: list[tuple[int, int]], stub: str = STUB) -> str:
+    """Replace each region (markers included) by the stub's lines, indented like its BEGIN line (as nbgrader does)."""
     lines = source.splitlines()
     for begin, end in reversed(regions):
         indent = lines[begin][: len(lines[begin]) - len(lines[begin].lstrip())]
-        lines[begin : end + 1] = [indent + STUB]
+        lines[begin : end + 1] = [indent + line for line in stub.splitlines()]
     return "\n".join(lines)
 
 
@@ -199,12 +216,17 @@ def student_version(nb, path="<notebook>") -> tuple[nbformat.NotebookNode, int, 
             if regions:
                 cell.source = stub_regions(cell.source, regions)
                 exercises += 1
+            if hidden := hidden_test_regions(cell.source, path, index):
+                cell.source = stub_regions(cell.source, hidden, stub="")
             cell.outputs, cell.execution_count = [], None
         elif is_answer(cell):
             cell.source = ANSWER_PLACEHOLDER
             answers += 1
         if solution:
             cell.pop("attachments", None)
+            cell.metadata["deletable"] = False  # nbgrader's lock: a student fills the cell in but keeps it
+        if is_check(cell):
+            cell.metadata.update(deletable=False, editable=False)
         for key in ("execution", "collapsed", "scrolled", "jupyter"):
             cell.metadata.pop(key, None)
         if HIDE_TAG in tags(cell):
@@ -264,7 +286,7 @@ NUMBER = re.compile(r"-?\d+\.\d{4,}")
 
 
 def _public_lines(sources: dict) -> set[str]:
-    """Stripped lines students may see anyway: everything outside solution regions and answers."""
+    """Stripped lines students may see anyway: everything outside solution regions, hidden tests and answers."""
     public: set[str] = set()
     for path, nb in sources.items():
         for index, cell in enumerate(nb.cells):
@@ -273,7 +295,7 @@ def _public_lines(sources: dict) -> set[str]:
             lines = cell.source.splitlines()
             hidden: set[int] = set()
             if cell.cell_type == "code":
-                for begin, end in solution_regions(cell.source, path, index):
+                for begin, end in solution_regions(cell.source, path, index) + hidden_test_regions(cell.source):
                     hidden.update(range(begin, end + 1))
             public.update(line.strip() for n, line in enumerate(lines) if n not in hidden)
     return public
@@ -291,12 +313,20 @@ def solution_fingerprints(sources: dict) -> dict[str, str]:
                 lines = cell.source.splitlines()
             elif cell.cell_type == "code" and (regions := solution_regions(cell.source, path, index)):
                 all_lines = cell.source.splitlines()
-                lines = [all_lines[n] for b, e in regions for n in range(b + 1, e)]
+                # a line of code of a solution is a leak wherever it stands in a release, even in a public
+                # cell of another notebook: that cell would hand the exercise's answer to the student
+                found.update({line: origin for b, e in regions for n in range(b + 1, e)
+                              if len(line := all_lines[n].strip()) >= 10})
+                lines = []
                 for output in cell.get("outputs", []):
                     text = _output_text(output)
                     found.update({num: origin + " output" for num in NUMBER.findall(text) if num not in public_text})
                     if png := output.get("data", {}).get("image/png"):
                         found[png.replace("\n", "")[:80]] = origin + " image"
+            elif is_check(cell) and (hidden := hidden_test_regions(cell.source, path, index)):
+                all_lines = cell.source.splitlines()
+                lines = [all_lines[n] for b, e in hidden for n in range(b + 1, e)]
+                origin += " (hidden tests)"
             else:
                 continue
             for line in lines:
