@@ -37,7 +37,8 @@ def fill(student_source: str, regions: list[str]) -> str:
     def put(match: re.Match) -> str:
         return textwrap.indent(next(parts), match.group(1))
 
-    return re.sub(rf"^([ \t]*){re.escape(assignments.STUB)}$", put, student_source, flags=re.M)
+    first, second = (re.escape(line) for line in assignments.STUB.splitlines())
+    return re.sub(rf"^([ \t]*){first}\n\1{second}$", put, student_source, flags=re.M)
 
 
 def plant_all(notebook: str, cases: dict[str, tuple[str, dict[int, str], str]]) -> dict[str, str]:
@@ -83,10 +84,10 @@ NB01 = "01_backprop_derivation.ipynb"
 
 CASES_01 = {
     "phi' at the output in delta^L": (
-        "nb01-exercise-delta-L", {0: "delta_L = dE_dyL * acts[-1].derivative(ys[-1])"},
+        "nb01-exercise-delta-L", {0: "return dE_dyL * phi.derivative(phi.forward(zL))"},
         "phi' was evaluated at the output y^L"),
     "phi' missing in delta^L": (
-        "nb01-exercise-delta-L", {0: "delta_L = dE_dyL"}, "the factor phi_L'(z^L) is missing"),
+        "nb01-exercise-delta-L", {0: "return dE_dyL"}, "the factor phi_L'(z^L) is missing"),
     "lambda/2 * W in the single-sample gradient": (
         "nb01-exercise-column-backprop", {0: """
             for l in reversed(range(len(Ws))):
