@@ -387,6 +387,10 @@ def test_next_back_and_reset_walk_the_steps_and_everything_changes(widget):
     assert widget.index == len(widget.trace) - 2
     widget.reset_button.click()
     assert widget.index == 0 and widget.header.value == seen[0][0]
+    assert len(widget.redraw_times) == len(widget.trace)  # steps seen before come back without drawing
+    assert bytes(widget.image.value) == seen[0][2]
+    widget.gradients.value = True  # another picture: drawn
+    assert len(widget.redraw_times) == len(widget.trace) + 1 and bytes(widget.image.value) != seen[0][2]
 
 
 def test_play_moves_the_step_and_reset_stops_it(widget):
