@@ -45,6 +45,7 @@ import ipywidgets as w
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties, findfont
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 from matplotlib.text import Text
@@ -585,7 +586,7 @@ def _loss_gradient_latex(loss: Loss, L: int, n: int) -> str:
 
 HIGHLIGHT, HIGHLIGHT_NODE = "#FFEDB3", "#F5C242"
 MAX_WRITTEN = 64  # arrays with at most this many entries get their values written in
-MONO_ADVANCE = 0.602  # width of a character of DejaVu Sans Mono (matplotlib's monospace font), in ems
+MONO_ADVANCE = 0.602  # width of a character of DejaVu Sans Mono (matplotlib ships it), in ems
 LABEL_PX, GAP_PX = 92, 24  # the narrowest slot a panel gets (room for its title), the gap for an operator
 
 
@@ -733,7 +734,8 @@ class StepView:
                                  interpolation="nearest", extent=(0, 1, 0, 1)) for _ in range(n_panels)]
         self.titles = [ax.text(0, 0, "", ha="center", va="bottom", fontsize=9)
                        for _ in range(n_panels)]
-        self.cells = [[ax.text(0, 0, "", ha="center", va="center", fontsize=fontsize, family="monospace")
+        mono = FontProperties(fname=findfont(FontProperties(family="DejaVu Sans Mono")), size=fontsize)
+        self.cells = [[ax.text(0, 0, "", ha="center", va="center", fontproperties=mono)
                        for _ in range(pool)] for _ in range(n_panels)]
         self.ops = [ax.text(0, self.middle, "", ha="center", va="center", fontsize=11) for _ in range(n_panels)]
         self.readouts = [ax.text(0, 0, "", ha="center", va="top", fontsize=8.5) for _ in range(n_panels)]
