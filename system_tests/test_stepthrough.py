@@ -92,6 +92,7 @@ def test_a_whole_training_step_one_click_at_a_time(notebook, screenshots):
         assert overflow <= 1, f"step {i + 1}: the step-through is {overflow}px wider than the notebook column"
         previous = now
         if i < n - 1:
+            page.wait_for_timeout(300)  # a quick student's pace: the browser has painted the step before the next
             page.locator(f"{WIDGET} button", has_text="next").click()
 
 
