@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install lab test test-fast mutate data bench execute release site clean chromium test-browser test-newcomer
+.PHONY: install lab test test-fast test-grading mutate data bench execute release site clean chromium test-browser test-newcomer
 
 # (Re)install when the venv is missing or pyproject.toml changed.
 $(STAMP): pyproject.toml
@@ -43,7 +43,8 @@ mutate: install
 
 # Re-run every notebook in place (after a change to labkit that can change an output), without timing metadata.
 execute: install
-	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.record_timing=False notebooks/*.ipynb
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.record_timing=False \
+	  --ExecutePreprocessor.store_widget_state=False notebooks/*.ipynb
 
 # The browser test needs Debian's Chromium (installed here if missing; root or sudo) and Playwright.
 CHROMIUM ?= /usr/bin/chromium
@@ -60,6 +61,11 @@ test-browser: install data chromium
 	$(BIN)/python -m pip install --quiet -e '.[dev,browser]'
 	LABKIT_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest system_tests/test_jupyterlab.py system_tests/test_stepthrough.py \
 	  system_tests/test_site.py -s -p no:cacheprovider
+
+# The notebooks as an nbgrader 0.9.6 course: generate_assignment, autograde of simulated submissions, feedback.
+test-grading: install data
+	$(BIN)/python -m pip install --quiet -e '.[dev,grading]'
+	$(BIN)/python -m pytest system_tests/test_grading.py -p no:cacheprovider
 
 # A fresh clone of this repository, set up and tested with the README's two commands only.
 test-newcomer: install

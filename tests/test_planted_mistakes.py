@@ -8,7 +8,6 @@ name, in one line, with no traceback into labkit.
 
 from __future__ import annotations
 
-import re
 import textwrap
 from pathlib import Path
 
@@ -17,28 +16,11 @@ import pytest
 from nbclient import NotebookClient
 
 from labkit.tools import assignments
+from tests.notebook_helpers import fill, solutions
 
 pytestmark = pytest.mark.slow  # each test runs a notebook in a kernel
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
-
-
-def solutions(source_cell) -> list[str]:
-    """The code of each solution region of an exercise cell, dedented."""
-    lines = source_cell.source.splitlines()
-    regions = assignments.solution_regions(source_cell.source)
-    return [textwrap.dedent("\n".join(lines[begin + 1:end])) for begin, end in regions]
-
-
-def fill(student_source: str, regions: list[str]) -> str:
-    """Put each region's code where the student release has its stub, at the stub's indentation."""
-    parts = iter(regions)
-
-    def put(match: re.Match) -> str:
-        return textwrap.indent(next(parts), match.group(1))
-
-    first, second = (re.escape(line) for line in assignments.STUB.splitlines())
-    return re.sub(rf"^([ \t]*){first}\n\1{second}$", put, student_source, flags=re.M)
 
 
 def plant_all(notebook: str, cases: dict[str, tuple[str, dict[int, str], str]]) -> dict[str, str]:
