@@ -6,6 +6,9 @@ from .gradcheck import check_network_gradients, network_gradient_errors, numeric
 from .losses import BinaryCrossEntropy, CategoricalCrossEntropy, Loss, MeanSquaredError, get_loss
 from .network import DenseNetwork, DivergenceError, build_network
 from .optim import GradientDescent
+from .tools.threads import size_blas_pool
+
+size_blas_pool()  # as many BLAS threads as CPUs this process can really have (see labkit.tools.threads)
 
 __version__ = "0.1.0"
 

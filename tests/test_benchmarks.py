@@ -37,7 +37,8 @@ def test_mnist_benchmark_contenders_run_every_batch(monkeypatch):
 def test_notebook_times_runs_a_notebook_and_fails_on_an_error(tmp_path):
     path = tmp_path / "tiny.ipynb"
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1 + 1")]), path)
-    assert 0 < run_seconds(path) < 60
+    total, slowest = run_seconds(path)
+    assert 0 <= slowest <= total < 60
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 / 0")]), path)
     with pytest.raises(CellExecutionError):
         run_seconds(path)  # a broken notebook is not timed as if it had run
