@@ -41,10 +41,14 @@ mutate: install
 	$(BIN)/mutmut run --max-children 2
 	$(BIN)/python -m tests.mutation_report
 
-# Re-run every notebook in place (after a change to labkit that can change an output), without timing metadata.
+# Re-run every notebook in place (after a change to labkit that can change an output), without timing metadata
+# and without saved widget state (nbgrader would hand the instructor's widget pictures out to the class).
+NOTEBOOK_METADATA := "[('kernelspec'), ('language_info')]"
 execute: install
 	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.record_timing=False \
-	  --ExecutePreprocessor.store_widget_state=False notebooks/*.ipynb
+	  --ExecutePreprocessor.store_widget_state=False --ClearMetadataPreprocessor.enabled=True \
+	  --ClearMetadataPreprocessor.clear_cell_metadata=False \
+	  --ClearMetadataPreprocessor.preserve_nb_metadata_mask=$(NOTEBOOK_METADATA) $(or $(NOTEBOOKS),notebooks/*.ipynb)
 
 # The browser test needs Debian's Chromium (installed here if missing; root or sudo) and Playwright.
 CHROMIUM ?= /usr/bin/chromium

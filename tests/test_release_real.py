@@ -95,3 +95,9 @@ def test_release_is_clean_by_the_leak_scan(student_release):
 def test_checks_fail_on_stubs_and_pass_on_sources(student_release):
     out, _ = student_release
     assert assignments.verify_release(out, NOTEBOOKS, timeout=300) == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_sources_carry_no_saved_widget_state(path):
+    # a saved state holds the instructor's widget pictures and readouts, which nbgrader would hand out
+    assert "widgets" not in nbformat.read(path, as_version=4).metadata, "re-run it with `make execute`"
