@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from labkit import GradientDescent, build_network, get_activation, rel_error
+from labkit import DenseNetwork, GradientDescent, Sigmoid, Tanh, build_network, get_activation, get_loss, rel_error
+from tests.messages import exactly
 
 
 @pytest.fixture
@@ -12,7 +13,7 @@ def net():
 
 
 def test_wrong_number_of_columns(net):
-    with pytest.raises(ValueError, match=r"X has 3 columns \(shape \(4, 3\)\) but 2 were expected"):
+    with pytest.raises(ValueError, match=exactly("X has 3 columns (shape (4, 3)) but 2 were expected.")):
         net.predict(np.zeros((4, 3)))
 
 
@@ -68,6 +69,12 @@ def test_bad_fit_arguments(net, kwargs, message):
         net.fit(np.zeros((4, 2)), np.zeros((4, 1)), **kwargs)
 
 
+@pytest.mark.parametrize("method", ["evaluate_loss", "gradients", "train_on_batch"])
+def test_negative_weight_decay_is_named(net, method):
+    with pytest.raises(ValueError, match=exactly("weight_decay must be a finite number >= 0; got -1.0.")):
+        getattr(net, method)(np.zeros((4, 2)), np.zeros((4, 1)), weight_decay=-1.0)
+
+
 def test_bad_layer_lists():
     with pytest.raises(ValueError, match="alternate widths and activations"):
         build_network(2, [2, "tanh", 1])
@@ -77,6 +84,35 @@ def test_bad_layer_lists():
         build_network(2, [2, "tanhh", 1, "sigmoid"])
     with pytest.raises(ValueError, match="unknown loss 'cross'"):
         build_network(2, [1, "sigmoid"], loss="cross")
+    with pytest.raises(ValueError, match=exactly(
+        "expected an activation name (like 'tanh') or an Activation after the width 2; got 3 in [2, 3, 1, 'sigmoid']."
+    )):
+        build_network(2, [2, 3, 1, "sigmoid"])
+    with pytest.raises(ValueError, match=exactly("input_size must be an integer >= 1; got 0.")):
+        build_network(0, [1, "sigmoid"])
+
+
+W1, B1, W2, B2 = np.zeros((2, 3)), np.zeros(3), np.zeros((3, 1)), np.zeros(1)
+
+
+@pytest.mark.parametrize("weights, biases, activations, message", [
+    ([W1, W2], [B1], [Tanh(), Sigmoid()],
+     "need one weight matrix, bias vector and activation per layer; got 2, 1 and 2."),
+    ([], [], [], "need one weight matrix, bias vector and activation per layer; got 0, 0 and 0."),
+    ([W1], [[0.0, 0.0, 0.0]], [Tanh()], "layer 1: the weights must be a 2-D array (fan_in, fan_out) and the biases a "
+                                        "1-D array (fan_out,); got ndarray and list."),
+    ([np.zeros(3)], [B1], [Tanh()], "layer 1: the weights must be a 2-D array (fan_in, fan_out) and the biases a "
+                                    "1-D array (fan_out,); got ndarray and ndarray."),
+    ([W1], [np.zeros(2)], [Tanh()], "layer 1: the weights have shape (2, 3), so the biases need shape (3,); got (2,)."),
+    ([W1, np.zeros((4, 1))], [B1, B2], [Tanh(), Sigmoid()],
+     "layer 1 has 3 outputs but the weights of layer 2 have shape (4, 1), which takes 4 inputs; they must chain."),
+    ([W1, W2.astype(np.float32)], [B1, B2], [Tanh(), Sigmoid()],
+     "layer 2: every weight and bias needs the same float dtype; got float32 and float64 where layer 1 has float64."),
+    ([W1], [B1], ["tanh"], "layer 1: 'tanh' is not an Activation; use get_activation('tanh') or similar."),
+], ids=["counts", "no layers", "bias list", "1-D weights", "bias shape", "chain", "dtype", "activation name"])
+def test_layers_that_do_not_fit_together_are_explained(weights, biases, activations, message):
+    with pytest.raises(ValueError, match=exactly(message)):
+        DenseNetwork(weights, biases, activations, get_loss("bce"), GradientDescent(0.1))
 
 
 def test_non_positive_learning_rate():
