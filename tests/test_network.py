@@ -1,5 +1,9 @@
+import re
+import threading
+
 import numpy as np
 import pytest
+import tqdm.std
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -9,9 +13,12 @@ from labkit import (
     Tanh,
     build_network,
     check_network_gradients,
+    network,
     network_gradient_errors,
     rel_error,
+    xor,
 )
+from labkit.network import backward_pass, forward_pass, output_delta, parameter_gradients
 from tests.oracles import per_sample_gradients, textbook_fit
 
 
@@ -28,6 +35,14 @@ def test_shapes_of_parameters_and_output():
     assert [b.shape for b in net.biases] == [(5,), (4,), (2,)]
     assert net.predict(np.zeros((7, 3))).shape == (7, 2)
     assert "3 inputs -> 5 relu, 4 tanh, 2 sigmoid" in repr(net)
+
+
+def test_a_network_prints_its_layers_loss_optimizer_and_dtype():
+    # also the defaults: binary cross entropy, GradientDescent(0.1), float64
+    assert repr(build_network(2, [3, "tanh", 1, "sigmoid"], seed=0)) == (
+        "DenseNetwork(2 inputs -> 3 tanh, 1 sigmoid; loss=binary_crossentropy, GradientDescent(learning_rate=0.1), "
+        "dtype=float64)"
+    )
 
 
 def test_initialization_is_clipped_normal_with_zero_biases_and_seeded():
@@ -65,6 +80,27 @@ def test_relu_and_mse_network_gradients():
     errors = network_gradient_errors(net, X, y, weight_decay=0.05)
     assert set(errors) == {"W1", "b1", "W2", "b2", "W3", "b3"}
     assert max(errors.values()) < 1e-6
+
+
+@pytest.mark.parametrize("output, loss", [("softmax", "mse"), ("sigmoid", "cce")])
+def test_the_fused_softmax_delta_is_only_for_softmax_with_cross_entropy(output, loss):
+    # any other pairing takes the chain rule through the output activation
+    rng = np.random.default_rng(2)
+    X, y = rng.normal(size=(6, 3)), np.eye(3)[rng.integers(0, 3, 6)]
+    net = build_network(3, [4, "tanh", 3, output], loss, seed=2)
+    assert check_network_gradients(net, X, y) < 1e-6
+
+
+def test_the_equations_without_weight_decay_give_the_per_sample_gradients():
+    # notebook 01's equations, called one by one as the notebook does (parameter_gradients' default: no decay)
+    net = build_network(4, [5, "tanh", 2, "sigmoid"], seed=7)
+    X, y = random_problem(7, 4, 2)
+    Zs, Ys = forward_pass(net.weights, net.biases, net.activations, X)
+    delta = output_delta(net.activations[-1], net.loss, Zs[-1], Ys[-1], y)
+    grad_W, grad_b = parameter_gradients(net.weights, Ys, backward_pass(net.weights, net.activations, Zs, delta))
+    looped = per_sample_gradients(net.weights, net.biases, ["tanh", "sigmoid"], "binary_crossentropy", X, y)
+    for a, b in zip(grad_W + grad_b, looped[0] + looped[1]):
+        assert rel_error(a, b) < 1e-12
 
 
 def test_weight_decay_adds_lambda_w_to_weights_only():
@@ -110,6 +146,26 @@ def test_train_on_batch_returns_loss_before_the_step_and_updates():
     assert net.train_on_batch(X, y) == pytest.approx(before)
     assert net.evaluate_loss(X, y) < before
     assert net.steps_trained == 1
+
+
+def test_train_on_batch_with_weight_decay_returns_the_penalized_loss_and_steps_along_its_gradient():
+    net = build_network(2, [3, "tanh", 1, "sigmoid"], "bce", GradientDescent(0.5), seed=0)
+    X, y = random_problem(0, 2, 1)
+    penalized = net.evaluate_loss(X, y) + 0.1 / 2 * sum((W**2).sum() for W in net.weights)
+    grad_W, grad_b = net.gradients(X, y, weight_decay=0.1)
+    before = [p.copy() for p in net.weights + net.biases]
+    assert net.train_on_batch(X, y, weight_decay=0.1) == pytest.approx(penalized, rel=1e-12)
+    for p, p_before, g in zip(net.weights + net.biases, before, grad_W + grad_b):
+        np.testing.assert_allclose(p, p_before - 0.5 * g, rtol=1e-12)
+
+
+def test_steps_trained_counts_every_step_of_fit_and_train_on_batch():
+    X, y = random_problem(0, 3, 1, rows=6)
+    net = build_network(3, [4, "tanh", 1, "sigmoid"], seed=0)
+    history = net.fit(X, y, epochs=3, batch_size=4, progress=False)  # batches of 4 and 2 rows
+    assert net.steps_trained == len(history) == 6
+    net.train_on_batch(X, y)
+    assert net.steps_trained == 7
 
 
 def test_fit_history_has_one_loss_per_step_and_decreases():
@@ -169,12 +225,16 @@ def test_one_optimizer_with_momentum_keeps_a_velocity_per_network():
             np.testing.assert_array_equal(p, q)
 
 
-def test_float32_network_trains_in_float32():
-    net = build_network(3, [4, "relu", 1, "sigmoid"], seed=0, dtype=np.float32)
-    X, y = random_problem(0, 3, 1)
+@pytest.mark.parametrize("output, loss", [("sigmoid", "bce"), ("softmax", "cce")])
+def test_float32_network_trains_in_float32(output, loss):
+    # float64 data and targets are taken in the network's dtype: nothing is computed in float64 (MNIST's speed)
+    net = build_network(3, [4, "relu", 2, output], loss, seed=0, dtype=np.float32)
+    X, y = random_problem(0, 3, 2)
+    y = np.eye(2)[y[:, 0].astype(int)]
+    assert all(g.dtype == np.float32 for grads in net.gradients(X, y) for g in grads)
     net.fit(X, y, epochs=2, progress=False)
     assert net.predict(X).dtype == np.float32
-    assert all(W.dtype == np.float32 for W in net.weights)
+    assert all(p.dtype == np.float32 for p in net.weights + net.biases)
     with pytest.raises(TypeError, match="float64"):
         check_network_gradients(net, X, y)
 
@@ -188,6 +248,39 @@ def test_divergence_stops_with_a_helpful_message():
         net.fit(X, y, epochs=200, progress=False)
 
 
+def test_divergence_message_names_the_step_that_failed():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(50, 3)) * 10, rng.normal(size=(50, 1))
+    net = build_network(3, [16, "relu", 1, "identity"], "mse", GradientDescent(10.0), seed=0)
+    step = 0
+    with pytest.raises(DivergenceError) as failure:
+        while step < 200:
+            step += 1
+            net.train_on_batch(X, y)
+    assert step > 2 and net.steps_trained == step - 1  # the failing step is not taken
+    assert re.fullmatch(
+        rf"the loss is (nan|inf) at training step {step}: training diverged\. Try a smaller learning rate "
+        r"\(now 10\), e\.g\. ten times smaller, and rebuild the network\.", str(failure.value))
+
+
+def softmax_diverging():
+    """A softmax network whose scores overflow: the max-shift then computes inf - inf."""
+    rng = np.random.default_rng(2)
+    X, y = rng.normal(size=(30, 4)) * 10, np.eye(3)[rng.integers(0, 3, 30)]
+    return build_network(4, [16, "relu", 3, "softmax"], "cce", GradientDescent(50.0), seed=0), X, y
+
+
+def test_diverging_softmax_stops_with_divergence_error_and_no_warning():
+    # pytest turns warnings into errors here: an "invalid value" warning would fail this test
+    net, X, y = softmax_diverging()
+    with pytest.raises(DivergenceError, match=r"^the loss is nan at training step \d+: training diverged"):
+        for _ in range(500):
+            net.train_on_batch(X, y)
+    net, X, y = softmax_diverging()
+    with pytest.raises(DivergenceError, match=r"^the loss is nan at training step \d+: training diverged"):
+        net.fit(X, y, epochs=500, progress=False)
+
+
 def test_divergence_in_train_on_batch_raises_without_warnings():
     # pytest turns warnings into errors here, so an overflow warning would fail this test.
     rng = np.random.default_rng(0)
@@ -196,3 +289,59 @@ def test_divergence_in_train_on_batch_raises_without_warnings():
     with pytest.raises(DivergenceError, match=r"the loss is (nan|inf) at training step \d+"):
         for _ in range(200):
             net.train_on_batch(X, y)
+
+
+# -- the progress bar -------------------------------------------------------------------------
+
+
+class StepClock:
+    """tqdm's clock, moved on by the network's training steps: each step takes ``seconds`` of pretend time."""
+
+    def __init__(self, seconds):
+        self.now, self.seconds = 1000.0, seconds
+
+    def __call__(self):
+        return self.now
+
+
+def network_on_a_clock(monkeypatch, seconds_per_step):
+    clock = StepClock(seconds_per_step)
+    monkeypatch.setattr(tqdm.std, "time", clock)  # the clock tqdm reads
+    # tqdm's default lock is shared between processes and mutmut forks one per mutant: a process stopped while
+    # drawing a bar would leave it locked for all the others. These bars get a lock of their own and no monitor thread.
+    monkeypatch.setattr(network.tqdm, "_lock", threading.RLock(), raising=False)
+    monkeypatch.setattr(network.tqdm, "monitor_interval", 0)
+
+    class TimedGradientDescent(GradientDescent):
+        def update(self, params, grads):
+            super().update(params, grads)
+            clock.now += clock.seconds
+
+    return build_network(2, [2, "tanh", 1, "sigmoid"], "bce", TimedGradientDescent(0.25), seed=2)
+
+
+def test_progress_true_shows_a_training_bar_counting_epochs_with_the_last_loss(monkeypatch, capsys):
+    net = network_on_a_clock(monkeypatch, 0.1)
+    history = net.fit(*xor(), epochs=3, progress=True)
+    last_line = capsys.readouterr().err.split("\r")[-1]
+    assert re.fullmatch(rf"training: 100%\|.*\| 3/3 \[.*epoch/s, loss={history[-1]:.4f}\]\n", last_line)
+
+
+@pytest.mark.parametrize("epochs, shown", [(10, False), (25, True)])
+def test_progress_none_shows_the_bar_only_for_runs_longer_than_two_seconds(monkeypatch, capsys, epochs, shown):
+    net = network_on_a_clock(monkeypatch, 0.1)
+    net.fit(*xor(), epochs=epochs)
+    assert (f"| {epochs}/{epochs} [" in capsys.readouterr().err) == shown
+
+
+def test_progress_false_never_shows_a_bar(monkeypatch, capsys):
+    net = network_on_a_clock(monkeypatch, 0.1)
+    net.fit(*xor(), epochs=50, progress=False)
+    assert capsys.readouterr().err == ""
+
+
+def test_the_bar_is_redrawn_at_tqdms_pace_not_after_every_epoch(monkeypatch, capsys):
+    # a redraw per epoch would cost more than a short epoch; tqdm redraws at most every 0.1 s
+    net = network_on_a_clock(monkeypatch, 0.01)
+    net.fit(*xor(), epochs=100, progress=True)
+    assert capsys.readouterr().err.count("\r") < 20
