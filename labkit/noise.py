@@ -41,14 +41,15 @@ def train_with_input_noise(X: ArrayLike, t: ArrayLike, sigma: float, steps: int,
     rng = np.random.default_rng(seed)
     path = np.zeros((steps + 1, X.shape[1]))
     w = path[0].copy()
-    for step in range(steps):
-        noisy = X + sigma * rng.standard_normal(X.shape)
-        w -= learning_rate / (1 + step / 100) * noisy.T @ (noisy @ w - t) / len(X)
-        if not np.all(np.isfinite(w)):
-            raise FloatingPointError(
-                f"w diverged at step {step + 1}; use a smaller learning_rate (now {learning_rate})."
-            )
-        path[step + 1] = w
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported as divergence instead
+        for step in range(steps):
+            noisy = X + sigma * rng.standard_normal(X.shape)
+            w -= learning_rate / (1 + step / 100) * noisy.T @ (noisy @ w - t) / len(X)
+            if not np.all(np.isfinite(w)):
+                raise FloatingPointError(
+                    f"w diverged at step {step + 1}; use a smaller learning_rate (now {learning_rate})."
+                )
+            path[step + 1] = w
     return path
 
 
@@ -123,14 +124,16 @@ def noise_terms(net: DenseNetwork, X: ArrayLike, t: ArrayLike, variance: float, 
                 samples: int = 2000, seed: Seed = 0, h: float = 1e-3) -> NoiseTerms:
     """Excess of E[(y - t)^2] under Gaussian noise of ``variance`` on the weights or the inputs.
 
-    X: (N, D), t: (N, 1), one network output. Monte Carlo uses ``samples`` antithetic pairs
+    X: (N, D), t: (N, 1) or (N,), one network output. Monte Carlo uses ``samples`` antithetic pairs
     (noise e and -e), which cancels the odd terms of the expansion and most of the variance.
     """
     _single_output(net)
     X = as_matrix(X, "X", columns=net.input_size)
-    t = as_matrix(t, "t", columns=1)[:, 0]
+    t = as_vector(t, "t", len(X))
     variance = positive_number(variance, "variance")
     samples = positive_int(samples, "samples")
+    if samples < 2:
+        raise ValueError(f"samples must be an integer >= 2 (a standard error needs two pairs); got {samples}.")
     if where not in ("weights", "inputs"):
         raise ValueError(f"where must be 'weights' or 'inputs'; got {where!r}.")
     rng = np.random.default_rng(seed)
