@@ -12,6 +12,7 @@ from labkit.weight_decay import (
     ridge_regression,
     shrinkage_factors,
 )
+from tests.messages import exactly
 
 
 def random_spd(seed, d=4):
@@ -47,6 +48,15 @@ def test_regularized_minimizer_is_shrinkage_in_the_eigenbasis():
     assert not np.allclose(view.w_tilde, d * view.w_star)  # the element-wise formula is wrong for a general H
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_each_eigenvector_has_its_largest_entry_positive(seed):
+    # so the printed coordinates alpha and beta do not depend on the linear-algebra library
+    H, b = random_spd(seed)
+    U = eigen_view(H, b, tau=0.5).eigenvectors
+    np.testing.assert_allclose(H @ U, U * np.linalg.eigvalsh(H), atol=1e-12)
+    assert all(U[np.abs(U[:, j]).argmax(), j] > 0 for j in range(len(U)))
+
+
 def test_elementwise_shrinkage_is_right_when_h_is_diagonal():
     H, b = np.diag([0.5, 2.0, 9.0]), np.array([1.0, -1.0, 2.0])
     w_star, w_tilde = quadratic_minimizer(H, b), quadratic_minimizer(H, b, 1.0)
@@ -63,6 +73,13 @@ def test_effective_parameters_is_the_trace_of_the_ridge_hat_matrix():
     assert effective_parameters([1.0, 4.0], 0.0) == 2.0
 
 
+def test_shrinkage_factors_are_fractions_even_for_integer_eigenvalues():
+    for tau in (0, 2):
+        d = shrinkage_factors([1, 4], tau)
+        assert d.dtype == np.float64
+        np.testing.assert_allclose(d, [1 / (1 + tau), 4 / (4 + tau)])
+
+
 def test_ridge_regression_minimizes_its_objective():
     rng = np.random.default_rng(1)
     X, t = rng.normal(size=(30, 3)), rng.normal(size=30)
@@ -72,11 +89,41 @@ def test_ridge_regression_minimizes_its_objective():
     np.testing.assert_allclose(ridge_regression(X, t.reshape(-1, 1), 0.0), np.linalg.lstsq(X, t, rcond=None)[0])
 
 
+def test_ridge_regression_with_a_duplicated_feature_in_large_units():
+    # X^T X / N is singular; rounding makes its smallest eigenvalue about -1e-10 at this scale, which
+    # is still positive semi-definite relative to entries of 1e6 to 1e8. With tau > 0 the two copies share the weight.
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        x = rng.normal(size=(30, 2)) * 1e4
+        X, t = np.hstack([x, x[:, :1]]), rng.normal(size=30)
+        w = ridge_regression(X, t, tau=1.0)
+        assert w[0] == pytest.approx(w[2], rel=1e-6)
+
+
+def test_symmetry_is_judged_relative_to_the_size_of_h():
+    check_hessian([[2.0, 1.0], [1.0 + 1e-15, 2.0]])  # rounding in a computed Hessian is fine
+    for H in ([[2.0, 1.0], [1.0 + 1e-6, 2.0]], 1e-6 * np.array([[2.0, 1.0], [1.001, 2.0]])):
+        with pytest.raises(ValueError, match="^H must be symmetric"):
+            check_hessian(H)
+
+
+def test_a_nearly_singular_h_is_refused():
+    # smallest eigenvalue 1e-15 of the largest: the solve would be mostly rounding error
+    with pytest.raises(ValueError, match=exactly(
+        "H + tau I is singular, so the minimizer is not unique; use tau > 0 or a positive definite H."
+    )):
+        quadratic_minimizer(np.diag([1e6, 1e-9]), [1.0, 1.0])
+
+
 def test_bad_inputs_are_explained():
-    with pytest.raises(ValueError, match="must be square"):
+    with pytest.raises(ValueError, match=exactly("H must be square; got shape (2, 3).")):
         check_hessian(np.ones((2, 3)))
-    with pytest.raises(ValueError, match="must be symmetric"):
-        check_hessian([[1.0, 2.0], [0.0, 1.0]])
+    with pytest.raises(ValueError, match=exactly("H must be symmetric (a Hessian is); largest |H - H^T| is 2.")):
+        check_hessian([[1.0, 3.0], [1.0, 1.0]])
+    with pytest.raises(ValueError, match=exactly(
+        "H is empty (shape (0, 0)); it needs at least one row and one column."
+    )):
+        check_hessian(np.zeros((0, 0)))
     with pytest.raises(ValueError, match="positive semi-definite; it has the eigenvalue -1"):
         check_hessian(np.diag([1.0, -1.0]))
     with pytest.raises(ValueError, match="tau must be a finite number >= 0"):
@@ -85,3 +132,19 @@ def test_bad_inputs_are_explained():
         quadratic_minimizer(np.diag([1.0, 0.0]), [1.0, 1.0])
     with pytest.raises(ValueError, match="b must be a vector of length 2"):
         quadratic_minimizer(np.eye(2), [1.0, 1.0, 1.0])
+
+
+@pytest.mark.parametrize("arguments, message", [
+    ((np.zeros((0, 2)), [], 1.0), "X is empty (shape (0, 2)); it needs at least one row and one column."),
+    ((np.ones((3, 2)), [1.0, 2.0], 1.0), "t must be a vector of length 3; got shape (2,)."),
+    ((np.ones((3, 2)), np.zeros((3, 0)), 1.0), "t is empty (shape (3, 0)); it needs at least one row and one column."),
+    ((np.ones((3, 2)), [1.0, 2.0, 3.0], -1.0), "tau must be a finite number >= 0; got -1.0."),
+], ids=["X", "t length", "t empty", "tau"])
+def test_bad_ridge_arguments_are_named(arguments, message):
+    with pytest.raises(ValueError, match=exactly(message)):
+        ridge_regression(*arguments)
+
+
+def test_negative_tau_is_named_in_the_eigen_picture():
+    with pytest.raises(ValueError, match=exactly("tau must be a finite number >= 0; got -1.")):
+        shrinkage_factors([1.0, 4.0], -1)
