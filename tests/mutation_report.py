@@ -20,7 +20,20 @@ KILLED = {1, 3, 24, -24, 36, 152, 255}  # tests failed, or the mutant ran into t
 SURVIVED = {0, 5, 33}  # tests passed, or no test ran the mutated code
 
 # mutant name -> why no test can kill it (checked by hand with `mutmut show NAME`)
-EQUIVALENT: dict[str, str] = {}
+EQUIVALENT: dict[str, str] = {
+    "labkit.activations.xǁSigmoidǁforward__mutmut_12":
+        "z > 0 for z >= 0: at z = 0 (or -0.0) both branches give exactly 1 / (1 + 1) = 0.5",
+    "labkit.network.xǁDenseNetworkǁfit__mutmut_88":
+        "set_postfix(refresh=None) for refresh=False: tqdm only tests `if refresh`, so None and False do the same",
+    "labkit.network.x_build_network__mutmut_2":
+        "default loss 'BINARY_CROSSENTROPY': get_loss lowercases names, so it is the same BinaryCrossEntropy",
+    "labkit.noise.x_train_with_input_noise__mutmut_46":
+        "w = path[1].copy() for path[0]: path is np.zeros, so both rows are the zero start before the loop writes",
+    "labkit.noise.x_noise_terms__mutmut_77":
+        "mean(axis=+1) for axis=-1: the squared errors are always 2-D (samples, N), so both are the last axis",
+    "labkit.weight_decay.x_eigen_view__mutmut_6":
+        "U / sign for U * sign: each sign is +-1 (a unit column's largest |entry| is > 0), and x / +-1 == x * +-1",
+}
 
 
 def module_results(folder: Path = Path("mutants/labkit")) -> dict[str, dict[str, int | None]]:
