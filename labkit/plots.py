@@ -12,6 +12,7 @@ from collections.abc import Callable
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import LinearSegmentedColormap
+from matplotlib.lines import Line2D
 
 from .network import DenseNetwork
 from .weight_decay import eigen_view, quadratic_minimizer
@@ -155,41 +156,71 @@ def confusion_matrix_plot(counts, ax=None, labels=None):
     return ax
 
 
-def weight_decay_picture(H, b, tau: float, ax=None, taus=None):
-    """2-D weight decay: contours of E, circles of the penalty, w*, w~(tau), its path over tau, eigenvectors.
+def weight_decay_picture(H, b, tau: float, ax=None, taus=None, legend: bool | dict = True):
+    """2-D weight decay: why w~ sits where it does, for E(w) = b.w + (1/2) w^T H w and E' = E + (tau/2) ||w||^2.
 
-    H: (2, 2) symmetric positive definite, b: (2,). Each eigenvector is drawn from w*, scaled by its
-    eigenvalue (long arrow = steep direction). Returns the axes.
+    Thin contours of E (blue, around w*) and of E' (vermillion, dashed, around w~); the contour of E through w~
+    and the penalty's circle through w~ (thick: they touch at w~); the path of w~(tau) from w* (tau = 0) to the
+    origin (tau -> infinity); and each eigenvector of H drawn from w* as the half-axis of one contour of E,
+    labelled flat or steep (length 1/sqrt(lambda): the flat one is the long one).
+    H: (2, 2) symmetric positive definite, b: (2,). legend: False for none, or a dict of keyword arguments
+    for ``ax.legend`` to place it (default: upper left, inside). Returns the axes.
     """
     ax = _axes(ax, figsize=(6, 6))
     H, b = np.asarray(H, float), np.asarray(b, float)
     view = eigen_view(H, b, tau)
+    w_star, w_tilde = view.w_star, view.w_tilde
     taus = np.geomspace(1e-3, 1e3, 200) * view.eigenvalues.max() if taus is None else taus
-    path = np.array([view.w_star] + [quadratic_minimizer(H, b, s) for s in taus] + [np.zeros(2)])
-    radius = 1.4 * max(np.abs(view.w_star).max(), 1.0)
-    xs = np.linspace(-radius, radius, 200)
-    W1, W2 = np.meshgrid(xs, xs)
-    grid = np.stack([W1, W2], axis=-1)
-    E = grid @ b + 0.5 * np.einsum("...i,ij,...j->...", grid, H, grid)
-    lowest = E.min()
-    levels = lowest + (E.max() - lowest) * np.linspace(0.03, 0.7, 10) ** 2  # denser near the minimum
-    ax.contour(W1, W2, E, levels=levels, colors=BLUE, linewidths=1, alpha=0.8, linestyles="solid")
-    ax.contour(W1, W2, np.hypot(W1, W2), levels=np.linspace(0.25, 2, 8) * radius / 2, colors=GREY,
-               linewidths=0.8, linestyles="--")
-    ax.plot(path[:, 0], path[:, 1], color=GREEN, lw=2, label=r"path of $\tilde w(\tau)$, $\tau: 0 \to \infty$")
-    scale = 0.4 * radius / view.eigenvalues.max()
-    for i, (lam, u) in enumerate(zip(view.eigenvalues, view.eigenvectors.T)):
-        u = u if u @ view.w_star <= 0 else -u  # point towards the origin side, where the picture has room
-        ax.annotate("", xy=view.w_star + scale * lam * u, xytext=view.w_star,
-                    arrowprops={"arrowstyle": "->", "color": ORANGE, "lw": 2})
-        ax.annotate(f"$\\lambda_{i + 1}={lam:.2f}$", view.w_star + scale * lam * u, color=ORANGE,
-                    xytext=(4, 4), textcoords="offset points", annotation_clip=True)
-    ax.plot(*view.w_star, "o", color=BLUE, ms=9, label="$w^*$ (minimum of E)")
-    ax.plot(*view.w_tilde, "s", color=VERMILLION, ms=9, label=rf"$\tilde w$ for $\tau = {tau:.3g}$")
-    ax.plot(0, 0, "k+", ms=10)
-    ax.set(xlim=(-radius, radius), ylim=(-radius, radius), xlabel="$w_1$", ylabel="$w_2$", aspect="equal",
-           title="Contours of E (blue) and of the penalty (grey)")
-    ax.legend(loc="lower left", fontsize="small")
+    path = np.array([w_star] + [quadratic_minimizer(H, b, s) for s in taus] + [np.zeros(2)])
+    size = float(np.linalg.norm(w_star))
+    centre, half = w_star / 2, np.abs(w_star).max() / 2 + 0.6 * max(size, 1e-3)  # the origin, w* and room around
+    W1, W2 = np.meshgrid(np.linspace(centre[0] - half, centre[0] + half, 300),
+                         np.linspace(centre[1] - half, centre[1] + half, 300))
+
+    def error(w):
+        return w @ b + 0.5 * np.einsum("...i,ij,...j->...", w, H, w)
+
+    E = error(np.stack([W1, W2], axis=-1))
+    E_prime = E + tau / 2 * (W1**2 + W2**2)
+    steps = np.linspace(0.04, 0.8, 9) ** 2  # denser near the minimum
+    lowest, lowest_prime = error(w_star), error(w_tilde) + tau / 2 * w_tilde @ w_tilde
+    ax.contour(W1, W2, E, levels=lowest + (E.max() - lowest) * steps, colors=BLUE, linewidths=0.8, alpha=0.5,
+               linestyles="solid")
+    ax.contour(W1, W2, E_prime, levels=lowest_prime + (E_prime.max() - lowest_prime) * steps[::2],
+               colors=VERMILLION, linewidths=0.9, linestyles="dashed", alpha=0.8)
+    if tau > 0:  # at tau = 0, w~ = w*: the contour through it is a point
+        ax.contour(W1, W2, E, levels=[error(w_tilde)], colors=BLUE, linewidths=2.2, linestyles="solid")
+    angle = np.linspace(0, 2 * np.pi, 300)
+    ax.plot(np.linalg.norm(w_tilde) * np.cos(angle), np.linalg.norm(w_tilde) * np.sin(angle), color=GREY, lw=2.2)
+    ax.plot(path[:, 0], path[:, 1], color=GREEN, lw=2.2)
+    scale = 0.45 * size * np.sqrt(view.eigenvalues[0])
+    for lam, u, name in zip(view.eigenvalues, view.eigenvectors.T, ("flat", "steep")):
+        u = u if u @ w_star >= 0 else -u  # away from the origin, clear of the path
+        tip = w_star + scale / np.sqrt(lam) * u
+        ax.annotate("", xy=tip, xytext=w_star, arrowprops={"arrowstyle": "->", "color": ORANGE, "lw": 2})
+        ax.annotate(f"{name}, $\\lambda = {lam:.2g}$", tip, xytext=(0, 6 if u[1] >= 0 else -6),
+                    textcoords="offset points", color="#9a6a00", fontsize=9, ha="center",
+                    va="bottom" if u[1] >= 0 else "top")
+    ax.plot(*w_star, "o", color=BLUE, ms=8, zorder=5)
+    ax.plot(*w_tilde, "s", color=VERMILLION, ms=8, zorder=5)
+    ax.plot(0, 0, "k+", ms=10, mew=2)
+    box = {"fc": "white", "ec": "none", "alpha": 0.85, "pad": 1}
+    ax.annotate("$w^*$", w_star, xytext=(8, -16), textcoords="offset points", color=BLUE, fontsize=12, bbox=box)
+    ax.annotate(r"$\tilde w$", w_tilde, xytext=(10, -16), textcoords="offset points", color=VERMILLION,
+                fontsize=12, bbox=box)
+    ax.annotate("0", (0, 0), xytext=(-12, -14), textcoords="offset points", fontsize=11)
+    if legend:
+        handles = [Line2D([], [], color=BLUE, lw=0.8, label="contours of E"),
+                   Line2D([], [], color=VERMILLION, lw=0.9, ls="--",
+                          label=r"contours of $E' = E + \frac{\tau}{2}\|w\|^2$"),
+                   Line2D([], [], color=BLUE, lw=2.2, label=r"the contour of E through $\tilde w$"),
+                   Line2D([], [], color=GREY, lw=2.2, label=r"the penalty's circle through $\tilde w$"),
+                   Line2D([], [], color=GREEN, lw=2.2, label=r"path of $\tilde w(\tau)$, $\tau: 0\to\infty$"),
+                   Line2D([], [], color=ORANGE, lw=2, label="eigenvectors of H, drawn from $w^*$")]
+        ax.legend(handles=handles, **({"loc": "upper left", "fontsize": "small", "framealpha": 0.9}
+                                      | (legend if isinstance(legend, dict) else {})))
+    ax.set(xlim=(W1[0, 0], W1[0, -1]), ylim=(W2[0, 0], W2[-1, 0]), xlabel="$w_1$", ylabel="$w_2$", aspect="equal",
+           title=rf"$\tau = {tau:.4g}$: a contour of E touches a circle at $\tilde w$")
     return ax
 
 

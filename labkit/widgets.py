@@ -175,7 +175,11 @@ class TrainingExplorer:
 
 
 class WeightDecayExplorer:
-    """A tau slider that moves w~ along its path in the 2-D weight-decay picture, with d_1, d_2 shown."""
+    """A tau slider that moves w~ along its path in the 2-D weight-decay picture.
+
+    The readout gives d_1, d_2, the effective number of parameters d_1 + d_2, the length of w~ and the
+    error it costs, E(w~) - E(w*). Type a value into the box beside the slider to set tau exactly.
+    """
 
     def __init__(self, H, b, tau: float = 1.0):
         self.H, self.b = np.asarray(H, float), np.asarray(b, float)
@@ -183,8 +187,8 @@ class WeightDecayExplorer:
                                     continuous_update=False)
         self.readout = w.HTML()
         self.image = w.Image(format="png")
-        self.figure = Figure(figsize=(5.5, 5.5), dpi=80)
-        self.ax = self.figure.subplots(gridspec_kw=dict(left=0.11, right=0.97, bottom=0.09, top=0.94))
+        self.figure = Figure(figsize=(8.6, 5.5), dpi=80)
+        self.ax = self.figure.subplots(gridspec_kw=dict(left=0.08, right=0.62, bottom=0.09, top=0.94))
         self.tau.observe(lambda change: self.redraw(), names="value")
         self.widget = w.VBox([self.tau, self.readout, self.image])
         self.redraw()
@@ -196,10 +200,17 @@ class WeightDecayExplorer:
 
     def redraw(self) -> None:
         self.ax.clear()
-        plots.weight_decay_picture(self.H, self.b, self.tau.value, ax=self.ax)
+        plots.weight_decay_picture(self.H, self.b, self.tau.value, ax=self.ax, legend={"bbox_to_anchor": (1.03, 1)})
         self.image.value = png_bytes(self.figure)
         view = eigen_view(self.H, self.b, self.tau.value)
         d = shrinkage_factors(view.eigenvalues, self.tau.value)
-        self.readout.value = (f"tau = {self.tau.value:.3g}: d<sub>1</sub> = {d[0]:.3f} (lambda<sub>1</sub> = "
-                              f"{view.eigenvalues[0]:.2f}), d<sub>2</sub> = {d[1]:.3f} (lambda<sub>2</sub> = "
-                              f"{view.eigenvalues[1]:.2f}), w~ = {np.round(view.w_tilde, 3).tolist()}")
+
+        def error(v: np.ndarray) -> float:
+            return float(self.b @ v + 0.5 * v @ self.H @ v)
+
+        self.readout.value = (
+            f"tau = {self.tau.value:.3g}: d<sub>1</sub> = {d[0]:.3f} (flat, lambda<sub>1</sub> = "
+            f"{view.eigenvalues[0]:.2f}), d<sub>2</sub> = {d[1]:.3f} (steep, lambda<sub>2</sub> = "
+            f"{view.eigenvalues[1]:.2f}), d<sub>1</sub> + d<sub>2</sub> = {d.sum():.3f}<br>"
+            f"w~ = {np.round(view.w_tilde, 3).tolist()}, |w~| = {np.linalg.norm(view.w_tilde):.3f}, "
+            f"E(w~) - E(w*) = {error(view.w_tilde) - error(view.w_star):.4f}")

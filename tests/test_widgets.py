@@ -1,7 +1,10 @@
+import re
+
 import numpy as np
 import pytest
 
-from labkit.widgets import TrainingExplorer, parse_widths
+from labkit.weight_decay import quadratic_minimizer
+from labkit.widgets import TrainingExplorer, WeightDecayExplorer, parse_widths
 
 
 @pytest.fixture
@@ -75,3 +78,47 @@ def test_divergence_pauses_and_explains(explorer):
     explorer.advance()
     assert not explorer.play.playing
     assert "smaller learning rate" in explorer.readout.value
+
+
+def _weight_decay_explorer_readout(explorer, tau):
+    explorer.tau.value = tau
+    return re.sub("<[^>]+>", " ", explorer.readout.value)
+
+
+@pytest.fixture(scope="module")
+def weight_decay_explorer():
+    c, s = np.cos(np.pi / 6), np.sin(np.pi / 6)
+    R = np.array([[c, -s], [s, c]])
+    H = R @ np.diag([0.3, 3.0]) @ R.T  # notebook 04's example: eigenvalues 0.3 and 3, w* = (0.4, 1.4)
+    return WeightDecayExplorer(H, -H @ np.array([0.4, 1.4]), tau=1.0)
+
+
+def test_weight_decay_explorer_redraws_and_reads_out_what_notebook_04s_answers_quote(weight_decay_explorer):
+    picture = bytes(weight_decay_explorer.image.value)
+    text = _weight_decay_explorer_readout(weight_decay_explorer, 0.3)  # task 1: tau = lambda_1
+    assert bytes(weight_decay_explorer.image.value) != picture
+    for part in ("d 1  = 0.500", "d 2  = 0.909", "w~ = [-0.007, 1.059]", "|w~| = 1.059", "E(w~) - E(w*) = 0.0538"):
+        assert part in text, text
+    text = _weight_decay_explorer_readout(weight_decay_explorer, 0.949)  # task 2: tau = sqrt(lambda_1 lambda_2)
+    for part in ("d 1  = 0.240", "d 2  = 0.760", "d 1  + d 2  = 1.000"):
+        assert part in text, text
+    lengths, costs = [], []
+    for tau in (0.01, 0.1, 1, 10, 100):  # task 3: |w~| falls, the error it costs rises
+        text = _weight_decay_explorer_readout(weight_decay_explorer, tau)
+        lengths.append(re.search(r"\|w~\| = ([\d.]+)", text).group(1))
+        costs.append(re.search(r"E\(w~\) - E\(w\*\) = ([\d.]+)", text).group(1))
+    assert lengths == ["1.430", "1.255", "0.797", "0.236", "0.030"]
+    assert costs == ["0.0002", "0.0119", "0.1933", "1.0646", "1.6125"]
+    assert "w~ = [-0.012, 0.027]" in text  # task 4, tau = 100: nearly along the steep eigenvector
+
+
+def test_weight_decay_path_leaves_along_the_flat_and_arrives_along_the_steep_direction(weight_decay_explorer):
+    H, b = weight_decay_explorer.H, weight_decay_explorer.b
+    w_star = quadratic_minimizer(H, b)
+    flat, steep = np.linalg.eigh(H)[1].T
+
+    def degrees(v, u):
+        return np.degrees(np.arccos(abs(v @ u) / np.linalg.norm(v)))
+
+    assert degrees(w_star - quadratic_minimizer(H, b, 1e-3), flat) < 6  # task 4's answer: within about 6 degrees
+    assert degrees(quadratic_minimizer(H, b, 100.0), steep) < 6.5
