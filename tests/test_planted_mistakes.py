@@ -277,3 +277,63 @@ def messages_03():
 @pytest.mark.parametrize("case", CASES_03)
 def test_notebook_03_names_the_mistake(case, messages_03):
     assert_names_the_mistake(messages_03[case], CASES_03[case][2])
+
+
+NB04 = "04_weight_decay_eigen.ipynb"
+SHRINK = """
+eigenvalues, U = np.linalg.eigh(H)
+d = eigenvalues / (eigenvalues + tau)
+return {}
+"""
+
+CASES_04 = {
+    "minimizer with the wrong sign": (
+        "nb04-exercise-minimizer", {0: "return np.linalg.solve(H + tau * np.eye(len(b)), b)"}, "it has the wrong sign"),
+    "tau added to every entry of H": (
+        "nb04-exercise-minimizer", {0: "return np.linalg.solve(H + tau, -b)"}, "tau was added to every entry of H"),
+    "minimizer for tau / 2": (
+        "nb04-exercise-minimizer", {0: "return np.linalg.solve(H + tau / 2 * np.eye(len(b)), -b)"},
+        "the gradient of (tau/2) ||w||^2 is tau w"),
+    "gradient of the quadratic taken as (1/2) H w": (
+        "nb04-exercise-minimizer", {0: "return np.linalg.solve(H / 2 + tau * np.eye(len(b)), -b)"},
+        "not (1/2) H w"),
+    "minimizer that ignores tau": (
+        "nb04-exercise-minimizer", {0: "return np.linalg.solve(H, -b)"}, "tau is ignored"),
+    "the lab's element-wise d * w*": (
+        "nb04-exercise-w-tilde", {0: SHRINK.format("d * w_star")}, "the original lab's shortcut"),
+    "U and U.T swapped": (
+        "nb04-exercise-w-tilde", {0: SHRINK.format("U.T @ (d * (U @ w_star))")}, "U and U.T are swapped"),
+    "coordinates taken with U": (
+        "nb04-exercise-w-tilde", {0: SHRINK.format("U @ (d * (U @ w_star))")}, "taken with U instead of its transpose"),
+    "mapped back with U.T": (
+        "nb04-exercise-w-tilde", {0: SHRINK.format("U.T @ (d * (U.T @ w_star))")}, "uses U itself, not its transpose"),
+    "tau / (lambda + tau)": (
+        "nb04-exercise-w-tilde", {0: SHRINK.format("U @ (tau / (eigenvalues + tau) * (U.T @ w_star))")},
+        "the factor is tau / (lambda + tau)"),
+    "not mapped back with U": (
+        "nb04-exercise-w-tilde", {0: SHRINK.format("d * (U.T @ w_star)")}, "it is beta"),
+    "ridge without the 1/N": (
+        "nb04-exercise-ridge", {0: "return minimizer(Phi.T @ Phi, -Phi.T @ t, tau)"}, "it is the fit for tau / N"),
+    "ridge with the 1/N in H only": (
+        "nb04-exercise-ridge", {0: "return minimizer(Phi.T @ Phi / len(t), -Phi.T @ t, tau)"}, "N = 8 times too large"),
+    "ridge without the error's 1/2": (
+        "nb04-exercise-ridge", {0: "return minimizer(2 * Phi.T @ Phi / len(t), -2 * Phi.T @ t / len(t), tau)"},
+        "it is the fit for tau / 2"),
+    "ridge with the wrong sign": (
+        "nb04-exercise-ridge", {0: "return minimizer(Phi.T @ Phi / len(t), Phi.T @ t / len(t), tau)"},
+        "look at the sign of b"),
+    "ridge with Phi Phi^T": (
+        "nb04-exercise-ridge", {0: "return minimizer(Phi @ Phi.T / len(t), -Phi.T @ t / len(t), tau)"},
+        "could not be broadcast together"),
+}
+
+
+@pytest.fixture(scope="module")
+def messages_04():
+    return plant_all(NB04, CASES_04)
+
+
+@pytest.mark.parametrize("case", CASES_04)
+def test_notebook_04_names_the_mistake(case, messages_04):
+    assert_names_the_mistake(messages_04[case], CASES_04[case][2])
+
