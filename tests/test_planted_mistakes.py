@@ -337,3 +337,100 @@ def messages_04():
 def test_notebook_04_names_the_mistake(case, messages_04):
     assert_names_the_mistake(messages_04[case], CASES_04[case][2])
 
+
+NB05 = "05_noise_as_regularizer.ipynb"
+MONTE_CARLO = """
+noisy = X + {noise}
+residual = t - noisy @ w
+gradients = {sign}np.einsum("snd,sn->sd", {factor}, residual){mean}
+return gradients.mean(axis=0), gradients.std(axis=0, ddof=1){error}
+"""
+RIGHT_MONTE_CARLO = {"noise": "sigma * rng.standard_normal((samples, *X.shape))", "sign": "-", "factor": "noisy",
+                     "mean": " / len(X)", "error": " / np.sqrt(samples)"}
+TRACE = """
+centre = f(x)
+total = np.zeros_like(centre)
+for k in {entries}:
+    original = x[k]
+    x[k] = original + h
+    up = f(x)
+    x[k] = original - h
+    down = f(x)
+    {restore}
+    total = total + (up - 2 * centre + down) / {denominator}
+return total
+"""
+RIGHT_TRACE = {"entries": "np.ndindex(x.shape)", "restore": "x[k] = original", "denominator": "h**2"}
+
+
+def monte_carlo(**planted):
+    return MONTE_CARLO.format(**(RIGHT_MONTE_CARLO | planted))
+
+
+def trace(**planted):
+    return TRACE.format(**(RIGHT_TRACE | planted))
+
+
+CASES_05 = {
+    "standard deviation instead of standard error": (
+        "nb05-exercise-monte-carlo", {0: monte_carlo(error="")}, "it is the standard deviation of the samples"),
+    "standard error divided by samples": (
+        "nb05-exercise-monte-carlo", {0: monte_carlo(error=" / samples")}, "not by samples"),
+    "Monte Carlo gradient without the 1/N": (
+        "nb05-exercise-monte-carlo", {0: monte_carlo(mean="")}, "it is N times too large"),
+    "Monte Carlo gradient with the wrong sign": (
+        "nb05-exercise-monte-carlo", {0: monte_carlo(sign="")}, "it has the wrong sign"),
+    "noise drawn once for all samples": (
+        "nb05-exercise-monte-carlo",
+        {0: monte_carlo(noise="sigma * np.broadcast_to(rng.standard_normal(X.shape), (samples, *X.shape))")},
+        "every sample saw the same noise"),
+    "noise scaled by the variance": (
+        "nb05-exercise-monte-carlo", {0: monte_carlo(noise="sigma**2 * rng.standard_normal((samples, *X.shape))")},
+        "(sigma^2 is the variance)"),
+    "clean inputs in the gradient's factor": (
+        "nb05-exercise-monte-carlo", {0: monte_carlo(factor="np.broadcast_to(X, noisy.shape)")},
+        "both in the residual and in the factor"),
+    "second difference not divided by h^2": (
+        "nb05-exercise-hessian-trace", {0: trace(denominator="1")}, "the division by h^2 is missing"),
+    "second difference divided by (2h)^2": (
+        "nb05-exercise-hessian-trace", {0: trace(denominator="(2 * h) ** 2")}, "it is divided by (2h)^2"),
+    "second difference divided by h": (
+        "nb05-exercise-hessian-trace", {0: trace(denominator="h")}, "divided by h instead of h^2"),
+    "entries not put back": (
+        "nb05-exercise-hessian-trace", {0: trace(restore="pass")}, "hessian_trace changed x"),
+    "whole rows moved at once": (
+        "nb05-exercise-hessian-trace", {0: """
+            centre = f(x)
+            total = np.zeros_like(centre)
+            for k in range(len(x)):
+                x[k] += h
+                up = f(x)
+                x[k] -= 2 * h
+                down = f(x)
+                x[k] += h
+                total = total + (up - 2 * centre + down) / h**2
+            return total
+            """}, "moves a whole row"),
+    "a copy perturbed": (
+        "nb05-exercise-hessian-trace", {0: "x = x.copy()\n" + trace()}, "f never saw the perturbation"),
+    "every entry moved at once": (
+        "nb05-exercise-hessian-trace", {0: """
+            centre = f(x)
+            x += h
+            up = f(x)
+            x -= 2 * h
+            down = f(x)
+            x += h
+            return (up - 2 * centre + down) / h**2
+            """}, "all entries were moved at once"),
+}
+
+
+@pytest.fixture(scope="module")
+def messages_05():
+    return plant_all(NB05, CASES_05)
+
+
+@pytest.mark.parametrize("case", CASES_05)
+def test_notebook_05_names_the_mistake(case, messages_05):
+    assert_names_the_mistake(messages_05[case], CASES_05[case][2])
