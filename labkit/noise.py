@@ -1,8 +1,8 @@
 """Noise as a regularizer (notebook 05): input noise on a linear model, noise on a network's inputs or weights.
 
 Gaussian noise on the inputs of a linear model with the error (1/2N) sum (t - w.x)^2 is,
-on average, exactly weight decay with tau = sigma^2 (``train_with_input_noise`` shows
-training reaching that ridge solution). For a nonlinear model y(x) and squared error
+on average, exactly weight decay with tau = sigma^2 (notebook 05 measures it with the
+student's own Monte Carlo estimator). For a nonlinear model y(x) and squared error
 (y - t)^2, noise of variance v on the inputs (or on the weights) adds, to second order,
 
     v ||grad y||^2  +  v (y - t) tr(Hessian of y),
@@ -23,34 +23,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .network import DenseNetwork, Seed, backward_pass, forward_pass
-from .validate import as_matrix, as_vector, non_negative_number, positive_int, positive_number
-
-
-def train_with_input_noise(X: ArrayLike, t: ArrayLike, sigma: float, steps: int, learning_rate: float,
-                           seed: Seed = None) -> np.ndarray:
-    """Gradient descent on (1/2N) sum (t - w.x~)^2 with fresh noise x~ = x + N(0, sigma^2 I) at every step.
-
-    X: (N, D), t: (N,). The learning rate decays as learning_rate / (1 + step / 100) so that the
-    iterates settle instead of jittering forever. Returns the path of w, shape (steps + 1, D), from w = 0.
-    """
-    X = as_matrix(X, "X")
-    t = as_vector(t, "t", len(X))
-    sigma = non_negative_number(sigma, "sigma")
-    steps = positive_int(steps, "steps")
-    learning_rate = positive_number(learning_rate, "learning_rate")
-    rng = np.random.default_rng(seed)
-    path = np.zeros((steps + 1, X.shape[1]))
-    w = path[0].copy()
-    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported as divergence instead
-        for step in range(steps):
-            noisy = X + sigma * rng.standard_normal(X.shape)
-            w -= learning_rate / (1 + step / 100) * noisy.T @ (noisy @ w - t) / len(X)
-            if not np.all(np.isfinite(w)):
-                raise FloatingPointError(
-                    f"w diverged at step {step + 1}; use a smaller learning_rate (now {learning_rate})."
-                )
-            path[step + 1] = w
-    return path
+from .validate import as_matrix, as_vector, positive_int, positive_number
 
 
 @dataclass

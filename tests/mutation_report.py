@@ -27,8 +27,6 @@ EQUIVALENT: dict[str, str] = {
         "set_postfix(refresh=None) for refresh=False: tqdm only tests `if refresh`, so None and False do the same",
     "labkit.network.x_build_network__mutmut_2":
         "default loss 'BINARY_CROSSENTROPY': get_loss lowercases names, so it is the same BinaryCrossEntropy",
-    "labkit.noise.x_train_with_input_noise__mutmut_46":
-        "w = path[1].copy() for path[0]: path is np.zeros, so both rows are the zero start before the loop writes",
     "labkit.noise.x_noise_terms__mutmut_77":
         "mean(axis=+1) for axis=-1: the squared errors are always 2-D (samples, N), so both are the last axis",
     "labkit.weight_decay.x_eigen_view__mutmut_6":

@@ -93,23 +93,3 @@ def per_sample_step(net, X, y) -> None:
     grad_W, grad_b = per_sample_gradients(net.weights, net.biases, names, net.loss.name, X, y)
     for p, g in zip(net.weights + net.biases, grad_W + grad_b):
         p -= net.optimizer.learning_rate * g
-
-
-def noisy_least_squares_path(X, t, sigma, steps, learning_rate, seed=None):
-    """Gradient descent on (1/2N) sum_n (t_n - w.x~_n)^2 with fresh input noise x~ = x + sigma e at every step.
-
-    The step size is learning_rate / (1 + k / 100) at step k = 0, 1, ...; the noise of a step is one
-    ``standard_normal(X.shape)`` draw from ``np.random.default_rng(seed)`` (the draws labkit makes).
-    The gradient is summed sample by sample. Returns w at every step, (steps + 1, D), from w = 0.
-    """
-    rng = np.random.default_rng(seed)
-    w = np.zeros(X.shape[1])
-    path = [w]
-    for k in range(steps):
-        e = rng.standard_normal(X.shape)
-        gradient = np.zeros_like(w)
-        for x, target in zip(X + sigma * e, t):
-            gradient += (x @ w - target) * x
-        w = w - learning_rate / (1 + k / 100) * gradient / len(X)
-        path.append(w)
-    return np.array(path)

@@ -9,12 +9,6 @@ import pytest  # noqa: E402
 from labkit import build_network, plots, xor  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
-
 @pytest.fixture
 def net():
     return build_network(2, [3, "tanh", 1, "sigmoid"], seed=0)

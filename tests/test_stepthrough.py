@@ -4,7 +4,6 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
@@ -18,12 +17,6 @@ X, Y = lk.xor()
 NAMES = ["Z_1", "Y_1", "Z_2", "Y_2", "Z_3", "Y_3", "E",
          "dE/dY_3", "Delta_3", "dE/dW_3", "dE/db_3", "Delta_2", "dE/dW_2", "dE/db_2", "Delta_1", "dE/dW_1", "dE/db_1",
          "update W_1, b_1", "update W_2, b_2", "update W_3, b_3"]
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 @pytest.fixture
