@@ -32,8 +32,9 @@ def plant_all(notebook: str, cases: dict[str, tuple[str, dict[int, str], str]]) 
     client = NotebookClient(student, timeout=300, kernel_name="python3", allow_errors=True,
                             resources={"metadata": {"path": str(NOTEBOOKS)}})
     messages = {}
+    last_check = max(i for i, cell in enumerate(source.cells) if assignments.is_check(cell))
     with client.setup_kernel():
-        for index, (cell, original) in enumerate(zip(student.cells, source.cells)):
+        for index, (cell, original) in enumerate(zip(student.cells[:last_check + 1], source.cells)):
             if assignments.is_exercise(original):
                 right = solutions(original)
                 check_index = next(i for i in range(index + 1, len(student.cells))
