@@ -66,28 +66,36 @@ class check:  # noqa: N801 (used as `with check("..."):`, like a function)
             return False
         if isinstance(error, CheckFailed) or not isinstance(error, Exception):
             return False  # already explained, or KeyboardInterrupt and the like: propagate unchanged
-        raise CheckFailed(f"{self.what}: {explain(error)}") from None
+        raise CheckFailed(f"{self.what}: {explain(error, self.runs_exercises)}") from None
+
+    runs_exercises = False
 
 
 class uses(check):  # noqa: N801
     """For a cell that runs an exercise's code: a stub or an error becomes one clear line, success prints nothing."""
 
     passed = ""
+    runs_exercises = True
 
 
-def explain(error: Exception) -> str:
-    """One line on what went wrong inside a check, in the student's terms."""
+def explain(error: Exception, runs_exercises: bool = False) -> str:
+    """One line on what went wrong inside a check (or a cell that runs exercises), in the student's terms."""
     if isinstance(error, NotImplementedError):
-        return ("not done yet: the exercise above still holds `raise NotImplementedError()`. "
+        where = "an exercise above" if runs_exercises else "the exercise above"
+        return (f"not done yet: {where} still holds `raise NotImplementedError()`. "
                 "Replace it with your code, run that cell, then run this one again.")
     if isinstance(error, NameError):
-        return f"{error}. Run the exercise cell above first (and the cells before it)."
+        return (f"{error}: run the cells above this one first, in order (a cell that stopped with an error leaves "
+                "its names undefined).")
     if isinstance(error, AssertionError):
         return str(error)
     where = _student_line(error.__traceback__)
     message = str(error).strip() or "(no message)"
     if isinstance(error, ValueError) and ("matmul" in message or "broadcast" in message or "shape" in message):
         message += ". Compare the shapes of the arrays on that line (print their .shape) with the shapes you expect."
+    if runs_exercises:
+        return (f"this cell runs your code from the exercises above and stopped with {type(error).__name__}{where}: "
+                f"{message}. Check that the exercises' checks pass.")
     return f"your code raised {type(error).__name__}{where}: {message}"
 
 
@@ -228,7 +236,7 @@ def expect_backprop(grads: tuple[Sequence[ArrayLike], Sequence[ArrayLike]], net:
             if index == 0:
                 _code_shape_hints(got, reference, net, l, what)
             errors[name] = expect_array(got, reference, what, [(hint, v[index][l]) for hint, v in variants],
-                                        tol=1e-10 if exact else 1e-6)
+                                        tol=1e-6)
     return errors
 
 
@@ -336,7 +344,7 @@ def expect_training(train: Callable[..., ArrayLike], forward: Callable[..., tupl
         expect_forward(forward(net.weights, net.biases, net.activations, X), net, X)
         Zs, Ys = forward_pass(net.weights, net.biases, net.activations, X)
         expect_backprop(backprop(net.weights, net.activations, net.loss, Zs, Ys, y_true), net, X, y_true, exact=True)
-    except (AssertionError, Exception) as error:  # noqa: B014 (both, to say so in one place)
+    except Exception as error:
         raise AssertionError("train runs your forward and backprop, which are not right yet (their checks above "
                              f"fail: {explain(error)}). Fix them first.") from None
     lr, n = net.optimizer.learning_rate, len(X)
@@ -344,37 +352,47 @@ def expect_training(train: Callable[..., ArrayLike], forward: Callable[..., tupl
     got = np.asarray(train(weights, biases, net.activations, net.loss, GradientDescent(lr), X, y_true, steps), float)
     right = _copy(net, lr).fit(X, y_true, epochs=steps, progress=False)
     if got.shape != right.shape:
-        raise AssertionError(f"train returned {got.shape[0] if got.ndim else 'no'} losses for {steps} steps: "
-                             "record one loss per step, the one before the step.")
-    if rel_error(got[:-1], right[1:]) < 1e-10:
-        raise AssertionError("each loss is recorded after its step; record it before the step, as fit does.")
-    summed = _copy(net, lr * n).fit(X, y_true, epochs=steps, progress=False)
-    expect_array(got, right, "the loss curve", mistakes=[
+        raise AssertionError(f"train returned {got.size} losses for {steps} steps: record one loss per step, the one "
+                             "before the step.")
+    planted = lambda **mistake: _planted_losses(net, X, y_true, steps, n, None, **mistake)  # noqa: E731
+    expect_array(got, right, "the loss curve", tol=1e-6, mistakes=[
         (f"it is the curve of a learning rate {n} times larger: the gradients are summed over the N = {n} samples "
-         "while the loss is their mean (the original lab's bug).", summed),
-        ("it is the curve of a network whose biases never move: step the biases too.",
-         _losses_with_fixed_biases(net, X, y_true, steps, len(X), None))], tol=1e-10)
+         "while the loss is their mean (the original lab's bug).", planted(summed=True)),
+        ("each loss is recorded after its step; record it before the step, as fit does.", planted(after_step=True)),
+        ("the network never changes: a new value in a loop variable (W = ...) leaves the list alone; put it in "
+         "the list, weights[l] = ..., as for the biases.", planted(weights_move=False, biases_move=False)),
+        ("it is the curve of a network whose biases never move: step the biases too.", planted(biases_move=False)),
+        ("the steps go uphill: a gradient step subtracts learning_rate * gradient.", planted(sign=-1))])
     trained = _copy(net, lr)
     trained.fit(X, y_true, epochs=steps, progress=False)
     for l, (W, b) in enumerate(zip(weights, biases), start=1):
-        expect_array(W, trained.weights[l - 1], f"W{l} after training (is it updated in weights[{l - 1}]?)", tol=1e-10)
-        expect_array(b, trained.biases[l - 1], f"b{l} after training (are the biases updated?)", tol=1e-10)
+        expect_array(W, trained.weights[l - 1], f"W{l} after training (is it updated in weights[{l - 1}]?)", tol=1e-6)
+        expect_array(b, trained.biases[l - 1], f"b{l} after training (are the biases updated?)", tol=1e-6)
     return rel_error(got, right)
 
 
-def _losses_with_fixed_biases(net: DenseNetwork, X: np.ndarray, y_true: np.ndarray, epochs: int,
-                              batch_size: int, seed: int | None) -> np.ndarray:
-    """The losses of ``net.fit`` if it forgot to update the biases (a planted mistake)."""
-    weights, losses, rng = [W.copy() for W in net.weights], [], np.random.default_rng(seed)
+def _planted_losses(net: DenseNetwork, X: np.ndarray, y_true: np.ndarray, epochs: int, batch_size: int,
+                    seed: int | None, *, shuffle: bool = True, summed: bool = False, sign: float = 1.0,
+                    weights_move: bool = True, biases_move: bool = True, after_step: bool = False) -> np.ndarray:
+    """The losses that gradient descent records with one of the usual mistakes planted (each keyword is one)."""
+    weights, biases = [W.copy() for W in net.weights], [b.copy() for b in net.biases]
+    rng, losses, lr = np.random.default_rng(seed), [], net.optimizer.learning_rate
+    acts, loss = net.activations, net.loss
     for _ in range(epochs):
-        order = rng.permutation(len(X))
+        order = rng.permutation(len(X)) if shuffle else np.arange(len(X))
         for start in range(0, len(X), batch_size):
             rows = order[start:start + batch_size]
-            Zs, Ys = forward_pass(weights, net.biases, net.activations, X[rows])
-            losses.append(net.loss.forward(y_true[rows], Ys[-1]))
-            delta = output_delta(net.activations[-1], net.loss, Zs[-1], Ys[-1], y_true[rows])
-            grad_W, _ = parameter_gradients(weights, Ys, backward_pass(weights, net.activations, Zs, delta))
-            weights = [W - net.optimizer.learning_rate * G for W, G in zip(weights, grad_W)]
+            Zs, Ys = forward_pass(weights, biases, acts, X[rows])
+            if not after_step:
+                losses.append(loss.forward(y_true[rows], Ys[-1]))
+            delta = sign * (len(rows) if summed else 1) * output_delta(acts[-1], loss, Zs[-1], Ys[-1], y_true[rows])
+            grad_W, grad_b = parameter_gradients(weights, Ys, backward_pass(weights, acts, Zs, delta))
+            if weights_move:
+                weights = [W - lr * G for W, G in zip(weights, grad_W)]
+            if biases_move:
+                biases = [b - lr * g for b, g in zip(biases, grad_b)]
+            if after_step:
+                losses.append(loss.forward(y_true[rows], forward_pass(weights, biases, acts, X[rows])[1][-1]))
     return np.array(losses)
 
 
@@ -390,7 +408,8 @@ def expect_no_overflow(f: Callable[[np.ndarray], np.ndarray], z: ArrayLike, expe
         try:
             got = f(np.asarray(z, dtype=float))
         except FloatingPointError as error:
-            raise AssertionError(f"{what} overflows at z = {np.asarray(z).tolist()} ({error}): {hint}") from None
+            verb = "overflows" if "overflow" in str(error) else "breaks down"
+            raise AssertionError(f"{what} {verb} at z = {np.asarray(z).tolist()} ({error}): {hint}") from None
     expect_close(got, expected, what)
 
 
@@ -401,8 +420,8 @@ def expect_epoch(train_epoch: Callable[..., ArrayLike], softmax: Callable[[np.nd
     """Run a student's ``train_epoch(weights, biases, X, Y, batch_size, learning_rate, rng)`` on a copy of ``net``
     and compare its losses and final parameters with one epoch of ``net.fit`` on the same order of rows.
 
-    softmax, cross_entropy (forward) and delta (the fused softmax + cross-entropy gradient) are the student's
-    pieces that train_epoch uses: they are checked first, so that this check grades the epoch alone.
+    softmax, cross_entropy (forward) and delta(y_true, y_pred) (the fused softmax + cross-entropy gradient) are
+    the student's pieces that train_epoch uses: they are checked first, so that this check grades the epoch alone.
     Returns the relative difference of the losses.
     """
     rng = np.random.default_rng(0)
@@ -411,31 +430,43 @@ def expect_epoch(train_epoch: Callable[..., ArrayLike], softmax: Callable[[np.nd
     pieces: list[tuple[str, Callable[[], ArrayLike], ArrayLike]] = [
         ("softmax", lambda: softmax(Z), P),
         ("the categorical cross entropy", lambda: cross_entropy(T, P), net.loss.forward(T, P)),
-        ("the fused delta", lambda: delta(P, T), (P - T) / len(T))]
+        ("the fused delta", lambda: delta(T, P), (P - T) / len(T))]
     for name, piece, right in pieces:
         try:
-            expect_array(piece(), np.asarray(right), name)
+            expect_array(piece(), np.asarray(right), name, tol=1e-6)
         except Exception as error:
             raise AssertionError(f"train_epoch uses {name}, which is not right yet ({explain(error)}). "
                                  "Fix its exercise first.") from None
     lr = net.optimizer.learning_rate
-    weights, biases = [W.copy() for W in net.weights], [b.copy() for b in net.biases]
-    got = np.asarray(train_epoch(weights, biases, X, Y, batch_size, lr, np.random.default_rng(seed)), float)
+
+    def run() -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+        weights, biases = [W.copy() for W in net.weights], [b.copy() for b in net.biases]
+        losses = train_epoch(weights, biases, X, Y, batch_size, lr, np.random.default_rng(seed))
+        return np.asarray(losses, float), weights, biases
+
+    got, weights, biases = run()
     right = _copy(net, lr).fit(X, Y, epochs=1, batch_size=batch_size, seed=seed, progress=False)
-    batches = -(-len(X) // batch_size)
     if got.shape != right.shape:
         raise AssertionError(f"train_epoch returned {got.size} losses, but {len(X)} rows in batches of {batch_size} "
-                             f"make {batches} steps (the last batch is shorter): one loss per step.")
-    if rel_error(got[:-1], right[1:]) < 1e-10:
-        raise AssertionError("each loss is recorded after its step; record it before the step.")
-    expect_array(got, right, "the losses of the epoch", mistakes=[
-        ("they are those of the rows in their original order: shuffle them with rng.permutation first.",
-         _copy(net, lr).fit(X, Y, epochs=1, batch_size=batch_size, shuffle=False, progress=False)),
-        ("they are those of a network whose biases never move: step the biases too.",
-         _losses_with_fixed_biases(net, X, Y, 1, batch_size, seed))], tol=1e-10)
+                             f"make {-(-len(X) // batch_size)} steps (the last batch is shorter): one loss per step.")
+    if not np.array_equal(got, run()[0]):
+        raise AssertionError("two epochs from the same rng differ: shuffle with the rng train_epoch is given, "
+                             "rng.permutation(len(X)), not with np.random.")
+    planted = lambda **mistake: _planted_losses(net, X, Y, 1, batch_size, seed, **mistake)  # noqa: E731
+    expect_array(got, right, "the loss curve of the epoch", tol=1e-6, mistakes=[
+        ("it is that of the rows in their original order: shuffle them with rng.permutation first.",
+         planted(shuffle=False)),
+        ("each loss is recorded after its step; record it before the step.", planted(after_step=True)),
+        ("it is that of gradients summed over the batch: the 1/N of the mean belongs in Delta_L.",
+         planted(summed=True)),
+        ("the steps go uphill: look at the order of the arguments of softmax_cross_entropy_delta(y_true, y_pred), "
+         "and subtract the gradient.", planted(sign=-1)),
+        ("the network never changes: W = W - ... makes a new array and leaves the one in the list alone; update "
+         "it in place with W -= ....", planted(weights_move=False, biases_move=False)),
+        ("it is that of a network whose biases never move: step the biases too.", planted(biases_move=False))])
     trained = _copy(net, lr)
     trained.fit(X, Y, epochs=1, batch_size=batch_size, seed=seed, progress=False)
     for l, (W, b) in enumerate(zip(weights, biases), start=1):
-        expect_array(W, trained.weights[l - 1], f"W{l} after the epoch (is it updated in place?)", tol=1e-10)
-        expect_array(b, trained.biases[l - 1], f"b{l} after the epoch (are the biases updated in place?)", tol=1e-10)
+        expect_array(W, trained.weights[l - 1], f"W{l} after the epoch (is it updated in place?)", tol=1e-6)
+        expect_array(b, trained.biases[l - 1], f"b{l} after the epoch (are the biases updated in place?)", tol=1e-6)
     return rel_error(got, right)

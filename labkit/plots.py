@@ -224,11 +224,10 @@ def weight_decay_picture(H, b, tau: float, ax=None, taus=None, legend: bool | di
     return ax
 
 
-def computation_graph(ax=None, formulas: bool = False):
+def computation_graph(ax=None):
     """The forward pass of a two-layer network as a chain of nodes (black, left to right) and
     backprop's messages flowing back along it (vermillion), with where each gradient branches off.
-
-    formulas: write out what each message and gradient equals (the answers of notebook 01), or only name them.
+    Each message and gradient is named, not written out: working them out is notebook 01's exercise.
     """
     ax = _axes(ax, figsize=(12, 4.2))
     nodes = {"x": 0.0, "z1": 2.0, "y1": 3.6, "z2": 5.6, "y2": 7.2, "E": 9.0}
@@ -244,26 +243,21 @@ def computation_graph(ax=None, formulas: bool = False):
                     arrowprops={"arrowstyle": "->", "lw": 1.8, "color": "k"})
         ax.text((nodes[a] + nodes[b]) / 2, 0.42, text, ha="center", fontsize=11)
     messages = [("E", "y2", r"$\partial\mathcal{E}/\partial\mathbf{y}^2$"), ("y2", "z2", ""),
-                ("z2", "y1", r"$(W^2)^{\mathsf{T}}\delta^2$" if formulas
-                 else r"$\partial\mathcal{E}/\partial\mathbf{y}^1$"),
+                ("z2", "y1", r"$\partial\mathcal{E}/\partial\mathbf{y}^1$"),
                 ("y1", "z1", "")]
     for a, b, text in messages:
         ax.annotate("", xy=(nodes[b] + 0.45, -0.12), xytext=(nodes[a] - 0.45, -0.12),
                     arrowprops={"arrowstyle": "->", "lw": 1.8, "color": VERMILLION})
         ax.text((nodes[a] + nodes[b]) / 2, -0.45, text, ha="center", fontsize=10.5, color=VERMILLION)
-    deltas = {2: r"$\delta^2 = \partial\mathcal{E}/\partial\mathbf{y}^2 \odot \phi_2'(\mathbf{z}^2)$",
-              1: r"$\delta^1 = (W^2)^{\mathsf{T}}\delta^2 \odot \phi_1'(\mathbf{z}^1)$"} if formulas else {
-        2: r"$\delta^2 = \partial\mathcal{E}/\partial\mathbf{z}^2$",
-        1: r"$\delta^1 = \partial\mathcal{E}/\partial\mathbf{z}^1$"}
+    deltas = {2: r"$\delta^2 = \partial\mathcal{E}/\partial\mathbf{z}^2$",
+              1: r"$\delta^1 = \partial\mathcal{E}/\partial\mathbf{z}^1$"}
     for layer, text in deltas.items():
         x = nodes[f"z{layer}"]
         ax.text(x, -0.95, text, ha="center", fontsize=10.5, color=VERMILLION)
         ax.annotate("", xy=(x, -1.75), xytext=(x, -1.05),
                     arrowprops={"arrowstyle": "->", "lw": 1.4, "color": BLUE, "ls": "--"})
-        gradients = (rf"$\nabla_{{W^{layer}}}\mathcal{{E}} = \delta^{layer}(\mathbf{{y}}^{layer - 1})^{{\mathsf{{T}}}}$"
-                     rf"$,\ \ \nabla_{{\mathbf{{b}}^{layer}}}\mathcal{{E}} = \delta^{layer}$") if formulas else (
-            rf"$\nabla_{{W^{layer}}}\mathcal{{E}},\ \nabla_{{\mathbf{{b}}^{layer}}}\mathcal{{E}}$"
-            rf" from $\delta^{layer}$ and $\mathbf{{y}}^{layer - 1}$")
+        gradients = (rf"$\nabla_{{W^{layer}}}\mathcal{{E}},\ \nabla_{{\mathbf{{b}}^{layer}}}\mathcal{{E}}$"
+                     rf" from $\delta^{layer}$ and $\mathbf{{y}}^{layer - 1}$")
         ax.text(x, -1.82, gradients, ha="center", va="top", fontsize=10.5, color=BLUE)
     ax.text(-0.4, 0.95, "forward: compute and keep every z and y", fontsize=10.5, color="k")
     ax.text(-0.4, -2.45, "backward: one delta per layer, from the output back; each gradient branches off its delta",

@@ -75,8 +75,7 @@ MISTAKES = {
 }
 """The classic backprop mistakes ``trace`` can plant, by name."""
 
-SWITCHES = {"phi_prime_at_output": "φ′(Y), not φ′(Z)", "missing_1_over_n": "no 1/N in ∂E/∂Y",
-            "half_lambda": "λ/2·W, not λ·W"}
+SWITCHES = {"phi_prime_at_output": "φ′ at the output", "missing_1_over_n": "missing 1/N", "half_lambda": "λ/2 · W"}
 """The widget's short labels for the mistakes."""
 
 NOISE_FLOOR = 1e-3
@@ -423,7 +422,7 @@ class _Tracer:
             return delta
         dY = self.loss.backward(self.T, Y_L) * (self.N / n)
         step = Step("backward", "dE/dY", L, f"dE/dY_{L}", "the loss's slope at the output (the 1/N is here)",
-                    f"\\frac{{\\partial E}}{{\\partial Y_{{{L}}}}} = {_loss_gradient_latex(self.loss, L, n)}", dY,
+                    f"\\frac{{\\partial E}}{{\\partial Y_{{{L}}}}} = {_loss_gradient_latex(L, n)}", dY,
                     (Term(_s("Y", L), Y_L), Term("T", self.T, ","),
                      Term("∂E/∂" + _s("Y", L) + self._hidden, dY, "=", "result")), (L, L + 1))
         self._add_hidden(step, lambda: numerical_gradient(lambda Y: self.loss.forward(self.T, Y), Y_L.copy(), self.h))
@@ -570,16 +569,10 @@ def _loss_latex(loss: Loss, L: int) -> str:
     return f"\\mathrm{{loss}}({Y}, T)"
 
 
-def _loss_gradient_latex(loss: Loss, L: int, n: int) -> str:
-    """dE/dY_L for labkit's losses; n = N normally, 1 with the 1/N left out."""
-    Y, frac = f"Y_{{{L}}}", _one_over(n)
-    if isinstance(loss, BinaryCrossEntropy):
-        return f"-{frac}\\left(\\frac{{T}}{{{Y}}} - \\frac{{1-T}}{{1-{Y}}}\\right)"
-    if isinstance(loss, MeanSquaredError):
-        return ("\\frac{2}{N}" if n > 1 else "2") + f"({Y} - T)"
-    if isinstance(loss, CategoricalCrossEntropy):
-        return f"-{frac}\\frac{{T}}{{{Y}}}"
-    return f"\\mathrm{{loss}}'({Y}, T)" + ("" if n > 1 else r" \cdot N")
+def _loss_gradient_latex(L: int, n: int) -> str:
+    """dE/dY_L for any loss: the 1/N of the mean (n = N; n = 1 with it left out) times the derivative ell' of one
+    sample's loss. Written out for a given loss it would be the answer to notebook 02's first exercise."""
+    return f"{_one_over(n)}\\,\\ell'(Y_{{{L}}}, T)"
 
 
 # -- drawing: a step's picture, its artists made once and updated in place ------------------

@@ -101,7 +101,7 @@ def test_a_planted_mistake_marks_the_first_step_that_parts(notebook, screenshots
     page.locator(f"{WIDGET} button", has_text="reset").click()
     page.wait_for_function("() => document.querySelector('.labkit-stepthrough .widget-html-content')"
                            ".textContent.startsWith('Step 1 of')")
-    page.locator(f"{WIDGET} .widget-checkbox", has_text="φ′(Y), not φ′(Z)").locator("input").check()
+    page.locator(f"{WIDGET} .widget-checkbox", has_text="φ′ at the output").locator("input").check()
     first = page.locator(f"{WIDGET} span", has_text="✗")
     first.wait_for()
     assert first.inner_text().startswith("9. Δ3")  # Delta_3 = dE/dY_3 ⊙ phi'(Y_3): the first to part

@@ -37,15 +37,15 @@ def test_stub_is_reported_as_not_done_yet():
     def stub():
         raise NotImplementedError()
 
-    for block in (check, uses):
-        with pytest.raises(CheckFailed, match=r"^sigmoid: not done yet: the exercise above still holds `raise "
+    for block, where in ((check, "the exercise above"), (uses, "an exercise above")):
+        with pytest.raises(CheckFailed, match=rf"^sigmoid: not done yet: {where} still holds `raise "
                                               r"NotImplementedError\(\)`. Replace it with your code"):
             with block("sigmoid"):
                 stub()
 
 
 def test_missing_name_says_to_run_the_exercise_cell():
-    with pytest.raises(CheckFailed, match="name 'undefined_thing' is not defined. Run the exercise cell above"):
+    with pytest.raises(CheckFailed, match="name 'undefined_thing' is not defined: run the cells above this one first"):
         with check("forward"):
             undefined_thing  # noqa: B018, F821
 
@@ -60,6 +60,16 @@ def test_an_error_in_student_code_shows_the_students_line_and_the_shapes_hint():
     message = str(failure.value)
     assert message.startswith("forward: your code raised ValueError in forward, at `return X @ W.T  # the student")
     assert "Compare the shapes of the arrays on that line" in message and "Traceback" not in message
+
+
+def test_a_cell_that_runs_exercises_says_so_when_it_stops():
+    def train():
+        return np.zeros(3).reshape(2, 2)
+
+    with pytest.raises(CheckFailed, match=r"^your network: this cell runs your code from the exercises above and "
+                                          r"stopped with ValueError in train, at `return np.zeros\(3\)"):
+        with uses("your network"):
+            train()
 
 
 def test_keyboard_interrupt_is_not_turned_into_a_check_failure():

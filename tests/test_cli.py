@@ -19,3 +19,10 @@ def test_console_script_is_installed_next_to_python():
     script = Path(sys.executable).parent / "labkit"
     out = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=True)
     assert "usage: labkit" in out.stdout
+
+
+def test_release_without_sources_here_says_to_give_them(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["release", "--verify", str(tmp_path)]) == 1
+    assert "there is no notebooks/ folder here: give the source notebooks (with solutions) as PATH" in (
+        capsys.readouterr().err)

@@ -210,6 +210,16 @@ CASES_02 = {
         "nb02-exercise-train", {0: TRAIN.format(record="history.append(loss.forward(y_true, Ys[-1]))",
                                                 scale="len(X) * ", record_after="")},
         "the gradients are summed over the N = 4 samples"),
+    "training loop that rebinds a loop variable": (
+        "nb02-exercise-train", {0: TRAIN.format(record="history.append(loss.forward(y_true, Ys[-1]))", scale="",
+                                                record_after="")
+                                .replace("for l in range(len(weights)):",
+                                         "for W, b, gW, gb in zip(weights, biases, grad_W, grad_b):")
+                                .replace("weights[l] = optimizer.step(weights[l], grad_W[l])",
+                                         "W = optimizer.step(W, gW)")
+                                .replace("biases[l] = optimizer.step(biases[l], grad_b[l])",
+                                         "b = optimizer.step(b, gb)")},
+        "the network never changes"),
     "training loop that records the loss after the step": (
         "nb02-exercise-train", {0: TRAIN.format(
             record="", scale="", record_after="history.append(loss.forward(y_true, forward(weights, biases, "
@@ -235,7 +245,7 @@ for start in range(0, len(X), batch_size):
     rows = order[start:start + batch_size]
     Zs, Ys = forward_pass(weights, biases, activations, X[rows])
     losses.append(cross_entropy.forward(Y[rows], Ys[-1]))
-    deltas = backward_pass(weights, activations, Zs, softmax_cross_entropy_delta(Ys[-1], Y[rows]))
+    deltas = backward_pass(weights, activations, Zs, softmax_cross_entropy_delta(Y[rows], Ys[-1]))
     grad_W, grad_b = parameter_gradients(weights, Ys, deltas)
     for W, b, gW, gb in zip(weights, biases, grad_W, grad_b):
         W -= learning_rate * gW
@@ -245,7 +255,10 @@ for start in range(0, len(X), batch_size):
 CASES_03 = {
     "softmax without the max shift": (
         "nb03-exercise-softmax", {0: "e = np.exp(z)\nreturn e / e.sum(axis=1, keepdims=True)"},
-        "softmax overflows at z = [[1000.0, 1000.0, -1000.0]]"),
+        "softmax overflows at z = [[1000.0, 1000.0, -1000.0], [-1000.0, -1000.0, -3000.0]]"),
+    "softmax shifted by the largest score of the whole batch": (
+        "nb03-exercise-softmax", {0: "e = np.exp(z - z.max())\nreturn e / e.sum(axis=1, keepdims=True)"},
+        "softmax breaks down at z = [[1000.0, 1000.0, -1000.0], [-1000.0, -1000.0, -3000.0]] (invalid value"),
     "softmax over the columns": (
         "nb03-exercise-softmax", {0: "e = np.exp(z - z.max(axis=0, keepdims=True))\n"
                                      "return e / e.sum(axis=0, keepdims=True)"}, "it normalizes each column"),
@@ -259,6 +272,26 @@ CASES_03 = {
     "epoch without shuffling": (
         "nb03-exercise-epoch", {0: EPOCH.format(order="np.arange(len(X))", bias_step="b -= learning_rate * gb")},
         "shuffle them with rng.permutation first"),
+    "epoch that never moves the weights": (
+        "nb03-exercise-epoch", {0: EPOCH.format(order="rng.permutation(len(X))", bias_step="b -= learning_rate * gb")
+                                .replace("W -= learning_rate * gW", "W = W - learning_rate * gW")
+                                .replace("b -= learning_rate * gb", "b = b - learning_rate * gb")},
+        "the network never changes"),
+    "epoch that shuffles with np.random": (
+        "nb03-exercise-epoch", {0: EPOCH.format(order="np.random.permutation(len(X))",
+                                                bias_step="b -= learning_rate * gb")},
+        "shuffle with the rng train_epoch is given"),
+    "epoch with the delta's arguments swapped": (
+        "nb03-exercise-epoch", {0: EPOCH.format(order="rng.permutation(len(X))", bias_step="b -= learning_rate * gb")
+                                .replace("softmax_cross_entropy_delta(Y[rows], Ys[-1])",
+                                         "softmax_cross_entropy_delta(Ys[-1], Y[rows])")},
+        "the steps go uphill"),
+    "epoch that records the loss after the step": (
+        "nb03-exercise-epoch", {0: EPOCH.format(order="rng.permutation(len(X))", bias_step="b -= learning_rate * gb")
+                                .replace("    losses.append(cross_entropy.forward(Y[rows], Ys[-1]))\n", "")
+                                + "    losses.append(cross_entropy.forward(Y[rows], forward_pass(weights, biases, "
+                                  "activations, X[rows])[1][-1]))\n"},
+        "recorded after its step"),
     "epoch with frozen biases": (
         "nb03-exercise-epoch", {0: EPOCH.format(order="rng.permutation(len(X))", bias_step="pass")},
         "a network whose biases never move"),

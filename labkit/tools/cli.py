@@ -30,7 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--check", metavar="OUT", type=Path, help="scan the release in OUT for solution content")
     mode.add_argument("--verify", metavar="OUT", type=Path, help="run the release in OUT and its sources")
     release.add_argument("paths", nargs="*", metavar="PATH", default=DEFAULT_SOURCES,
-                         help="source notebooks or folders (default: notebooks/)")
+                         help="the source notebooks (with solutions), or folders of them, that the release is or was "
+                              "made from; --check and --verify compare with them (default: notebooks/)")
     site = commands.add_parser(
         "export", help="write the notebooks as a static web site",
         description="Write a static site into OUT: an index, each notebook as a student page (solutions stubbed, "
@@ -77,6 +78,9 @@ def _solutions(args) -> int:
 
 
 def _release(args) -> int:
+    if args.paths == DEFAULT_SOURCES and not Path(DEFAULT_SOURCES[0]).is_dir():
+        raise FileNotFoundError("there is no notebooks/ folder here: give the source notebooks (with solutions) as "
+                                "PATH, e.g. `labkit release --verify release path/to/notebooks`.")
     if args.student:
         for summary in assignments.release(args.paths, args.student):
             print(summary)

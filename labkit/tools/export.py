@@ -2,8 +2,9 @@
 
 - A **student page** is the student release of the notebook (``assignments.student_version``: solution
   regions stubbed, written answers replaced by the placeholder) with the outputs of every other cell put
-  back. An output that the leak scan finds a piece of a solution in is left out, with a note; the pages
-  are then scanned like a release, and any other leak stops the export before anything is written.
+  back, except those of checks and of cells that run the exercises' code (``with uses(...)``). An output
+  that the leak scan finds a piece of a solution in is left out, with a note; the pages are then scanned
+  like a release, and any other leak stops the export before anything is written.
 - An **instructor page** shows the notebook as it is, outputs included, with each solution region and
   each written answer folded in a ``<details>`` block ("Solution"), closed until clicked.
 
@@ -233,11 +234,17 @@ def _static_outputs(outputs: list) -> list:
     return shown
 
 
+def _runs_solutions(cell) -> bool:
+    """A check, or a cell that runs the exercises' code (``with uses(...)``): its output is what the instructors'
+    solutions produce, and under a student's stub it would claim a result the student has not reached."""
+    return assignments.is_check(cell) or "with uses(" in cell.source
+
+
 def student_notebook(nb, path) -> tuple[nbformat.NotebookNode, int, int]:
-    """The student release of nb, with the outputs and prompts of every cell that is not a solution."""
+    """The student release of nb, with the outputs and prompts of every cell that neither is a solution nor runs one."""
     student, exercises, answers = assignments.student_version(nb, path)
     for kept, source in zip(student.cells, nb.cells):
-        if source.cell_type == "code" and not _is_solution_cell(source):
+        if source.cell_type == "code" and not _is_solution_cell(source) and not _runs_solutions(source):
             kept.outputs = copy.deepcopy(source.outputs)
             kept.execution_count = source.execution_count
     return student, exercises, answers
