@@ -86,6 +86,11 @@ def course(tmp_path_factory):
     submit(course, "hard-coded", {XOR: with_exercises(ours[XOR], sources[XOR], {"nb02-exercise-gd": {0: hard_coded}})})
     autograde_log = nbgrader(course, "autograde", ASSIGNMENT, "--force")
     nbgrader(course, "generate_feedback", ASSIGNMENT, "--force")
+    for student in ("untouched-nbgrader", "untouched-labkit", "solutions", "one-exercise", "hard-coded"):
+        scores = grades(course, student).values()
+        automatic = sum(score for score, _, manual in scores if not manual)
+        print(f"{student:>20}: {automatic:g} automatic points of {sum(m for _, m, _ in scores):g}, "
+              f"{sum(manual for _, _, manual in scores)} answers to grade by hand")  # shown with pytest -s
     return course, released, ours, autograde_log
 
 
