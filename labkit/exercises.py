@@ -67,10 +67,12 @@ def batched_layer(student: Callable[..., Any], net: DenseNetwork, X: np.ndarray,
 def softmax(student: Callable[[np.ndarray], np.ndarray], reference: Activation) -> None:
     """Notebook 03, exercise 1: ``student(z)`` for scores z (N, k), against ``reference`` (labkit's Softmax)."""
     z = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
-    e = np.exp(z)
-    expect_close(student(z), reference.forward(z), "softmax of two rows", mistakes=[
-        ("it normalizes each column; each row (axis=1) is one sample's scores.", e / e.sum(axis=0, keepdims=True)),
-        ("it divides by the sum of the whole array; divide each row by its own sum.", e / e.sum())])
+    mistakes = []
+    for e in (np.exp(z), np.exp(z - z.max(axis=1, keepdims=True))):  # with each row's maximum subtracted, or not
+        mistakes += [("it normalizes each column; each row (axis=1) is one sample's scores.",
+                      e / e.sum(axis=0, keepdims=True)),
+                     ("it divides by the sum of the whole array; divide each row by its own sum.", e / e.sum())]
+    expect_close(student(z), reference.forward(z), "softmax of two rows", mistakes=mistakes)
     expect_no_overflow(student, [[1000.0, 1000.0, -1000.0], [-1000.0, -1000.0, -3000.0]],
                        [[0.5, 0.5, 0.0], [0.5, 0.5, 0.0]], "softmax", "subtract each row's own maximum before np.exp.")
     z = np.random.default_rng(0).normal(size=(5, 10)) * 4
