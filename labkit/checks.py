@@ -171,6 +171,8 @@ def expect_gradient(analytic: ArrayLike, f: Callable[[np.ndarray], float], x: Ar
 
 
 def _numeric(got: ArrayLike, what: str) -> np.ndarray:
+    if got is None:  # np.asarray would make it nan, and the message would be about log(0)
+        raise AssertionError(f"{what} should be numbers (an array); got None: does your function return its result?")
     try:
         array = np.asarray(got, dtype=float)
     except (TypeError, ValueError):

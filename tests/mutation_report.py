@@ -31,6 +31,34 @@ EQUIVALENT: dict[str, str] = {
         "mean(axis=+1) for axis=-1: the squared errors are always 2-D (samples, N), so both are the last axis",
     "labkit.weight_decay.x_eigen_view__mutmut_6":
         "U / sign for U * sign: each sign is +-1 (a unit column's largest |entry| is > 0), and x / +-1 == x * +-1",
+    "labkit.checks.xǁcheckǁ__exit____mutmut_6":
+        "return True for False when the block raised nothing: with ignores __exit__'s result unless there is an error",
+    "labkit.checks.x__backprop_mistakes__mutmut_7":
+        "planted network without an optimizer: gradients() reads it only for a divergence, which net.gradients() "
+        "raises first (same weights, same forward pass)",
+    "labkit.checks.x__planted_losses__mutmut_66":
+        "parameter_gradients(None, ...): the weights are read only for weight decay, which _planted_losses never "
+        "passes",
+    "labkit.checks.x_expect_training__mutmut_133":
+        "planted(weights_move=None) for False: _planted_losses only tests `if weights_move`, None is false too",
+    "labkit.checks.x_expect_training__mutmut_134":
+        "planted(biases_move=None) for False: _planted_losses only tests `if biases_move`, None is false too",
+    "labkit.checks.x_expect_training__mutmut_141":
+        "planted(biases_move=None) for False: _planted_losses only tests `if biases_move`, None is false too",
+    "labkit.checks.x_expect_epoch__mutmut_155":
+        "planted(shuffle=None) for False: _planted_losses only tests `if shuffle`, None is false too",
+    "labkit.checks.x_expect_epoch__mutmut_179":
+        "planted(weights_move=None) for False: _planted_losses only tests `if weights_move`, None is false too",
+    "labkit.checks.x_expect_epoch__mutmut_180":
+        "planted(biases_move=None) for False: _planted_losses only tests `if biases_move`, None is false too",
+    "labkit.checks.x_expect_epoch__mutmut_187":
+        "planted(biases_move=None) for False: _planted_losses only tests `if biases_move`, None is false too",
+    "labkit.exercises.x_batched_layer__mutmut_69":
+        'einsum("NI,NJ->IJ") for "ni,nj->ij": einsum takes upper-case letters as labels too, the same sum',
+    "labkit.exercises.x_softmax__mutmut_27":
+        "e.sum(axis=0) without keepdims: the column sums, shape (3,), broadcast over the rows as (1, 3) does",
+    "labkit.exercises.x_softmax__mutmut_29":
+        "e.sum(axis=0, keepdims=False): the column sums, shape (3,), broadcast over the rows as (1, 3) does",
 }
 
 
