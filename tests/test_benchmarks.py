@@ -5,17 +5,34 @@ import numpy as np
 import pytest
 from nbclient.exceptions import CellExecutionError
 
-from benchmarks import bench_mnist
+from benchmarks import bench_devices, bench_mnist, timing
 from benchmarks.notebook_times import run_seconds
-from benchmarks.timing import best_times
+from benchmarks.timing import best_times, round_times
 from labkit import rel_error
 
 
-def test_best_times_alternates_contenders_and_keeps_the_fastest_round():
+def test_best_times_alternates_contenders_and_keeps_the_fastest_round(monkeypatch):
     calls = []
-    best = best_times({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, repeats=3, min_seconds=0)
-    assert calls == ["a", "b"] + ["a", "b"] * 3  # one warm-up each, then strictly alternating rounds
-    assert set(best) == {"a", "b"} and all(0 <= t < 1 for t in best.values())
+    clock = iter(range(100))  # a fake clock: every reading is one second after the last
+    monkeypatch.setattr(timing.time, "perf_counter", lambda: next(clock))
+    contenders = {name: (lambda name=name: calls.append(name)) for name in "abc"}
+    times = round_times(contenders, repeats=3, min_seconds=0)
+    # one warm-up each, then rounds in which each contender runs once, each round starting with the next one
+    assert calls == ["a", "b", "c"] + ["a", "b", "c"] + ["b", "c", "a"] + ["c", "a", "b"]
+    assert times == {"a": [1, 1, 1], "b": [1, 1, 1], "c": [1, 1, 1]}
+
+    now = [0.0]
+    monkeypatch.setattr(timing.time, "perf_counter", lambda: now[0])
+    costs = iter([5, 5, 2, 9, 3, 7])  # warm-ups; round 1: a 2, b 9; round 2 starts with b: b 3, a 7
+    def contender():
+        now[0] += next(costs)
+    assert best_times({"a": contender, "b": contender}, repeats=2, min_seconds=0) == {"a": 2, "b": 3}
+
+
+def test_a_device_saving_is_the_median_of_ratios_within_rounds():
+    plain = np.array([1.0, 2.0, 1.0])  # the machine was twice as slow in round 2
+    device = np.array([0.9, 1.8, 1.0])
+    assert bench_devices.paired_saving(device, plain) == pytest.approx(0.1)
 
 
 def test_mnist_benchmark_contenders_run_every_batch(monkeypatch):
