@@ -95,8 +95,9 @@ def test_student_page_has_its_maths_and_pictures_and_no_solution(tab, site, scre
     open_page(tab, out / name)
     tab.screenshot(path=screenshots / f"site-student-{path.stem}.png")
     source = nbformat.read(path, as_version=4)
+    # Outputs of exercises, of checks and of cells that run the exercises' code are not shown to students.
     kept = [cell for index, cell in enumerate(source.cells) if not assignments.is_exercise(cell)
-            and index not in summary.dropped_outputs]
+            and not export._runs_solutions(cell) and index not in summary.dropped_outputs]
     check_math_and_pictures(tab, name, image_outputs(kept))
     assert tab.locator("details").count() == 0
     code = "\n".join(tab.locator(".jp-CodeCell .jp-InputArea-editor").all_inner_texts())
