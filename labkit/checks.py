@@ -23,7 +23,7 @@ import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -34,7 +34,9 @@ from .network import DenseNetwork, backward_pass, forward_pass, output_delta, pa
 from .optim import GradientDescent
 
 LABKIT = str(Path(__file__).resolve().parent)
-Mistakes = Sequence[tuple[str, ArrayLike]]
+# (hint, value) pairs; a value may be a function without arguments that computes it (a costly planted
+# mistake), called only when the answer is wrong
+Mistakes = Sequence[tuple[str, ArrayLike | Callable[[], ArrayLike]]]
 
 
 class CheckFailed(AssertionError):
@@ -132,7 +134,7 @@ def expect_close(got: ArrayLike, expected: ArrayLike, what: str, atol: float = 1
     if np.allclose(got_array, expected_array, atol=atol, rtol=0):
         return
     for hint, value in mistakes:
-        value = np.asarray(value, dtype=float)
+        value = np.asarray(value() if callable(value) else value, dtype=float)
         if value.shape == got_array.shape and np.allclose(got_array, value, atol=atol, rtol=0):
             raise AssertionError(f"{what} is wrong: {hint}")
     raise AssertionError(f"{what} is wrong.\n  expected: {np.round(expected_array, 7).tolist()}\n"
@@ -151,7 +153,7 @@ def expect_array(got: ArrayLike, expected: np.ndarray, what: str, mistakes: Mist
     if err < tol:
         return err
     for hint, value in mistakes:
-        value = np.asarray(value, dtype=float)
+        value = np.asarray(value() if callable(value) else value, dtype=float)
         if value.shape == got_array.shape and rel_error(got_array, value) < tol:
             raise AssertionError(f"{what} is off (relative error {magnitude(err)}): {hint}")
     raise AssertionError(f"{what} is off: relative error {magnitude(err)} (a right answer is below {tol:g}).")
@@ -352,11 +354,15 @@ def expect_training(train: Callable[..., ArrayLike], forward: Callable[..., tupl
     lr, n = net.optimizer.learning_rate, len(X)
     weights, biases = [W.copy() for W in net.weights], [b.copy() for b in net.biases]
     got = np.asarray(train(weights, biases, net.activations, net.loss, GradientDescent(lr), X, y_true, steps), float)
-    right = _copy(net, lr).fit(X, y_true, epochs=steps, progress=False)
+    trained = _copy(net, lr)
+    right = trained.fit(X, y_true, epochs=steps, progress=False)
     if got.shape != right.shape:
         raise AssertionError(f"train returned {got.size} losses for {steps} steps: record one loss per step, the one "
                              "before the step.")
-    planted = lambda **mistake: _planted_losses(net, X, y_true, steps, n, None, **mistake)  # noqa: E731
+
+    def planted(**mistake: Any) -> Callable[[], np.ndarray]:  # computed only if the curve is wrong
+        return lambda: _planted_losses(net, X, y_true, steps, n, None, **mistake)
+
     expect_array(got, right, "the loss curve", tol=1e-6, mistakes=[
         (f"it is the curve of a learning rate {n} times larger: the gradients are summed over the N = {n} samples "
          "while the loss is their mean (the original lab's bug).", planted(summed=True)),
@@ -365,8 +371,6 @@ def expect_training(train: Callable[..., ArrayLike], forward: Callable[..., tupl
          "the list, weights[l] = ..., as for the biases.", planted(weights_move=False, biases_move=False)),
         ("it is the curve of a network whose biases never move: step the biases too.", planted(biases_move=False)),
         ("the steps go uphill: a gradient step subtracts learning_rate * gradient.", planted(sign=-1))])
-    trained = _copy(net, lr)
-    trained.fit(X, y_true, epochs=steps, progress=False)
     for l, (W, b) in enumerate(zip(weights, biases), start=1):
         expect_array(W, trained.weights[l - 1], f"W{l} after training (is it updated in weights[{l - 1}]?)", tol=1e-6)
         expect_array(b, trained.biases[l - 1], f"b{l} after training (are the biases updated?)", tol=1e-6)
@@ -447,14 +451,18 @@ def expect_epoch(train_epoch: Callable[..., ArrayLike], softmax: Callable[[np.nd
         return np.asarray(losses, float), weights, biases
 
     got, weights, biases = run()
-    right = _copy(net, lr).fit(X, Y, epochs=1, batch_size=batch_size, seed=seed, progress=False)
+    trained = _copy(net, lr)
+    right = trained.fit(X, Y, epochs=1, batch_size=batch_size, seed=seed, progress=False)
     if got.shape != right.shape:
         raise AssertionError(f"train_epoch returned {got.size} losses, but {len(X)} rows in batches of {batch_size} "
                              f"make {-(-len(X) // batch_size)} steps (the last batch is shorter): one loss per step.")
     if not np.array_equal(got, run()[0]):
         raise AssertionError("two epochs from the same rng differ: shuffle with the rng train_epoch is given, "
                              "rng.permutation(len(X)), not with np.random.")
-    planted = lambda **mistake: _planted_losses(net, X, Y, 1, batch_size, seed, **mistake)  # noqa: E731
+
+    def planted(**mistake: Any) -> Callable[[], np.ndarray]:  # computed only if the curve is wrong
+        return lambda: _planted_losses(net, X, Y, 1, batch_size, seed, **mistake)
+
     expect_array(got, right, "the loss curve of the epoch", tol=1e-6, mistakes=[
         ("it is that of the rows in their original order: shuffle them with rng.permutation first.",
          planted(shuffle=False)),
@@ -466,8 +474,6 @@ def expect_epoch(train_epoch: Callable[..., ArrayLike], softmax: Callable[[np.nd
         ("the network never changes: W = W - ... makes a new array and leaves the one in the list alone; update "
          "it in place with W -= ....", planted(weights_move=False, biases_move=False)),
         ("it is that of a network whose biases never move: step the biases too.", planted(biases_move=False))])
-    trained = _copy(net, lr)
-    trained.fit(X, Y, epochs=1, batch_size=batch_size, seed=seed, progress=False)
     for l, (W, b) in enumerate(zip(weights, biases), start=1):
         expect_array(W, trained.weights[l - 1], f"W{l} after the epoch (is it updated in place?)", tol=1e-6)
         expect_array(b, trained.biases[l - 1], f"b{l} after the epoch (are the biases updated in place?)", tol=1e-6)

@@ -242,6 +242,22 @@ def test_a_value_that_matches_a_known_mistake_is_named():
         expect_array(-np.ones(3), np.ones(3), "grad", mistakes=[("shape", -np.ones(2))])
 
 
+def test_a_mistake_given_as_a_function_is_computed_only_for_a_wrong_answer():
+    calls = []
+
+    def costly_mistake():
+        calls.append(1)
+        return -np.ones(3)
+
+    for expect in (expect_close, expect_array):
+        expect(np.ones(3), np.ones(3), "grad", mistakes=[("sign", costly_mistake)])
+        assert calls == []
+        with pytest.raises(AssertionError, match="grad is .*: sign$"):
+            expect(-np.ones(3), np.ones(3), "grad", mistakes=[("sign", costly_mistake)])
+        assert calls == [1]
+        calls.clear()
+
+
 def test_a_mistake_that_is_not_numbers_fails_loudly_instead_of_being_skipped():
     for expect in (expect_close, expect_array):
         with pytest.raises(ValueError, match="could not convert string to float: 'oops'"):
