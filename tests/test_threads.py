@@ -39,15 +39,33 @@ def test_allowed_cpus_is_capped_by_the_quota_and_never_below_one(tmp_path, monke
     assert threads.allowed_cpus(tmp_path) == 1
 
 
-def test_busy_cpus_counts_what_others_use(tmp_path, monkeypatch):
-    stat = tmp_path / "stat"
-    tick = os.sysconf("SC_CLK_TCK")
-    # user nice system idle iowait irq softirq steal: 2 CPUs over 0.5 s, one of them fully busy
-    stat.write_text("cpu  1000 0 0 5000 0 0 0 0 0 0\ncpu0 ...\n")
-    after = f"cpu  {1000 + tick // 2} 0 0 {5000 + tick // 2} 0 0 0 0 0 0\n"
+def proc_stat(busy: dict[int, int], idle: dict[int, int]) -> str:
+    """A /proc/stat with these ticks per CPU (user nice system idle iowait irq softirq steal guest guest_nice)."""
+    lines = [f"cpu{n} {busy[n]} 0 0 {idle[n]} 0 0 0 0 0 0" for n in busy]
+    total = f"cpu  {sum(busy.values())} 0 0 {sum(idle.values())} 0 0 0 0 0 0"
+    return "\n".join([total, *lines, "intr 8026146 0 0", "ctxt 1"]) + "\n"
+
+
+def test_busy_cpus_counts_what_others_use_on_the_cpus_asked_about(tmp_path, monkeypatch):
+    stat, tick = tmp_path / "stat", os.sysconf("SC_CLK_TCK")
+    # over 0.5 s, CPU 0 is fully busy, CPUs 1 and 2 idle
+    after = proc_stat({0: 1000 + tick // 2, 1: 1000, 2: 1000}, {0: 5000, 1: 5000 + tick // 2, 2: 5000 + tick // 2})
     monkeypatch.setattr(threads.time, "sleep", lambda seconds: stat.write_text(after))
-    assert threads.busy_cpus(0.5, stat) == pytest.approx(1.0, abs=0.05)
+    monkeypatch.setattr(threads.time, "process_time", lambda: 0.0)  # this process itself takes nothing
+    for cpus, busy in [({0, 1}, 1.0), ({0, 1, 2}, 1.0), ({1, 2}, 0.0), ({0}, 1.0)]:
+        stat.write_text(proc_stat({0: 1000, 1: 1000, 2: 1000}, {0: 5000, 1: 5000, 2: 5000}))
+        assert threads.busy_cpus(0.5, stat, cpus=cpus) == pytest.approx(busy, abs=0.05), cpus
     assert threads.busy_cpus(0.5, tmp_path / "missing") == 0.0
+
+
+def test_busy_cpus_leaves_out_what_this_process_uses(tmp_path, monkeypatch):
+    stat, tick = tmp_path / "stat", os.sysconf("SC_CLK_TCK")
+    stat.write_text(proc_stat({0: 0, 1: 0}, {0: 0, 1: 0}))
+    after = proc_stat({0: tick // 2, 1: 0}, {0: 0, 1: tick // 2})
+    clock = iter([0.0, 0.5])  # CPU 0 was busy with this very process
+    monkeypatch.setattr(threads.time, "sleep", lambda seconds: stat.write_text(after))
+    monkeypatch.setattr(threads.time, "process_time", lambda: next(clock))
+    assert threads.busy_cpus(0.5, stat, cpus={0, 1}) == pytest.approx(0.0, abs=0.05)
 
 
 @pytest.mark.parametrize("environ, expected", [
@@ -65,16 +83,20 @@ def test_a_bad_labkit_threads_value_is_explained(bad):
         threads.blas_threads({"LABKIT_THREADS": bad})
 
 
-def test_free_cpus_decide_when_nothing_is_set(monkeypatch):
-    monkeypatch.setattr(threads, "allowed_cpus", lambda: 2)
-    monkeypatch.setattr(threads, "busy_cpus", lambda: 0.1)
-    assert threads.blas_threads({}) == 2
-    monkeypatch.setattr(threads, "busy_cpus", lambda: 1.0)
-    assert threads.blas_threads({}) == 1
-    monkeypatch.setattr(threads, "busy_cpus", lambda: 3.0)
-    assert threads.blas_threads({}) == 1
-    monkeypatch.setattr(threads, "allowed_cpus", lambda: 1)
-    assert threads.blas_threads({}) == 1
+@pytest.mark.parametrize("cpus, quota, busy, expected", [
+    ({0, 1}, 2, 0.1, 2),
+    ({0, 1}, 2, 1.0, 1),
+    ({0, 1}, 2, 3.0, 1),
+    ({0}, 1, 0.0, 1),
+    # a container limited to 2 CPUs on an 8-CPU host where 3 are busy: 5 are free, the quota allows 2
+    (set(range(8)), 2, 3.0, 2),
+    (set(range(8)), 2, 7.0, 1),
+])
+def test_free_cpus_decide_when_nothing_is_set(monkeypatch, cpus, quota, busy, expected):
+    monkeypatch.setattr(threads, "affinity", lambda: cpus)
+    monkeypatch.setattr(threads, "allowed_cpus", lambda: quota)
+    monkeypatch.setattr(threads, "busy_cpus", lambda cpus: busy)
+    assert threads.blas_threads({}) == expected
 
 
 @pytest.mark.slow  # starts a busy process and a Python that imports labkit

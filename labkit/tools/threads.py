@@ -6,9 +6,10 @@ its host, and when another process keeps a core busy, a GEMM split over both cor
 waits for the half that shares its core, several times slower than on one thread.
 So when labkit is imported, the pool is sized with threadpoolctl (as scikit-learn
 does) to the CPUs the process may use (its CPU affinity and its container's cgroup
-CPU quota) minus the CPUs other processes keep busy at that moment. LABKIT_THREADS=n
-sets the number instead; a user who set OPENBLAS_NUM_THREADS or OMP_NUM_THREADS
-keeps what they set.
+CPU quota), and no more than those of its CPUs that other processes leave free. That
+is one snapshot, taken over 50 ms at import: a kernel keeps its number until it
+restarts. LABKIT_THREADS=n sets the number instead; a user who set
+OPENBLAS_NUM_THREADS or OMP_NUM_THREADS keeps what they set.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections.abc import Collection
 from pathlib import Path
 
 from threadpoolctl import threadpool_limits
@@ -24,9 +26,14 @@ CGROUP = Path("/sys/fs/cgroup")
 USER_SETTINGS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
+def affinity() -> set[int]:
+    """The numbers of the CPUs this process may run on."""
+    return os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set(range(os.cpu_count() or 1))
+
+
 def allowed_cpus(cgroup: Path = CGROUP) -> int:
-    """CPUs this process may run on: its affinity mask, capped by a cgroup CPU quota if there is one."""
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    """How many CPUs this process may use: its affinity, capped by a cgroup CPU quota if there is one."""
+    cpus = len(affinity())
     quota = cgroup_quota(cgroup)
     return max(1, min(cpus, math.floor(quota))) if quota else cpus
 
@@ -46,12 +53,19 @@ def cgroup_quota(cgroup: Path = CGROUP) -> float | None:
     return float(limit) / float(period)
 
 
-def busy_cpus(seconds: float = 0.05, stat: Path = Path("/proc/stat")) -> float:
-    """How many CPUs other processes keep busy, measured over ``seconds`` (0 where /proc/stat is missing)."""
+def busy_cpus(seconds: float = 0.05, stat: Path = Path("/proc/stat"), cpus: Collection[int] | None = None) -> float:
+    """How many of the CPUs ``cpus`` (default: this process's) other processes keep busy, measured over
+    ``seconds`` from the per-CPU lines of /proc/stat (0 where it is missing)."""
+    cpus = affinity() if cpus is None else cpus
+
     def sample() -> tuple[float, float, float]:
-        fields = [float(x) for x in stat.read_text().split("\n", 1)[0].split()[1:]]
-        idle = fields[3] + (fields[4] if len(fields) > 4 else 0.0)  # idle + iowait
-        return sum(fields[:8]), idle, time.process_time()
+        total = idle = 0.0
+        for line in stat.read_text().splitlines():
+            name, *values = line.split()
+            if name[:3] == "cpu" and name[3:].isdigit() and int(name[3:]) in cpus:
+                fields = [float(x) for x in values]
+                total, idle = total + sum(fields[:8]), idle + fields[3] + fields[4]  # idle + iowait
+        return total, idle, time.process_time()
 
     try:
         total0, idle0, own0 = sample()
@@ -63,8 +77,8 @@ def busy_cpus(seconds: float = 0.05, stat: Path = Path("/proc/stat")) -> float:
     if elapsed <= 0:
         return 0.0
     tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-    cpus = elapsed / (tick * seconds)  # every CPU's ticks add up in the total
-    busy = cpus * (1 - (idle1 - idle0) / elapsed) - (own1 - own0) / seconds
+    counted = elapsed / (tick * seconds)  # the ticks of every counted CPU add up in the total
+    busy = counted * (1 - (idle1 - idle0) / elapsed) - (own1 - own0) / seconds
     return max(0.0, busy)
 
 
@@ -78,7 +92,10 @@ def blas_threads(environ: os._Environ | dict = os.environ) -> int | None:
     if any(name in environ for name in USER_SETTINGS):
         return None
     cpus = allowed_cpus()
-    return max(1, min(cpus, round(cpus - busy_cpus()))) if cpus > 1 else 1
+    if cpus == 1:
+        return 1
+    mine = affinity()  # a quota caps how many CPUs, not which: count the free ones among all of them
+    return max(1, min(cpus, round(len(mine) - busy_cpus(cpus=mine))))
 
 
 def size_blas_pool() -> int | None:
