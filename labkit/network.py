@@ -94,8 +94,8 @@ class DenseNetwork:
     weights[l]: (fan_in, fan_out); biases[l]: (fan_out,); activations[l] maps Z_l to Y_l.
     """
 
-    def __init__(self, weights: Arrays, biases: Arrays, activations: Sequence[Activation], loss: Loss,
-                 optimizer: GradientDescent):
+    def __init__(self, weights: Arrays, biases: Arrays, activations: Sequence[Activation],
+                 loss: str | Loss, optimizer: GradientDescent):
         check_layers(weights, biases, activations)
         self.weights = list(weights)
         self.biases = list(biases)

@@ -1,6 +1,8 @@
 """Instructor and data tooling, apart from the lesson.
 
 - ``assignments``: solution markers, hide/show, the student release and its leak scan;
+- ``export``: the notebooks as a static web site, student and instructor pages;
 - ``mnist``: the verified MNIST download and cache behind ``labkit.datasets.load_mnist``;
-- ``cli``: the ``labkit`` command that drives both.
+- ``threads``: numpy's BLAS thread pool sized to the CPUs the process can really use;
+- ``cli``: the ``labkit`` command that drives them.
 """
