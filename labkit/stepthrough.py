@@ -37,7 +37,7 @@ from __future__ import annotations
 import html
 import io
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -59,7 +59,7 @@ from .losses import BinaryCrossEntropy, CategoricalCrossEntropy, Loss, MeanSquar
 from .network import DenseNetwork, build_network, decay_penalty, forward_pass
 from .optim import GradientDescent
 from .plots import BLUE, CLASS_CMAP, GREEN, GREY, VERMILLION
-from .validate import as_matrix, non_negative_number
+from .validate import non_negative_number
 
 Arrays = list[np.ndarray]
 ForwardFn = Callable[..., Any]   # forward(weights, biases, activations, X) -> (Zs, Ys)
@@ -235,15 +235,9 @@ def trace(net: DenseNetwork, X: ArrayLike, y_true: ArrayLike, weight_decay: floa
     if net.dtype != np.float64:
         raise TypeError(f"the step-through checks against finite differences, which need float64; the network "
                         f"is {net.dtype}.")
-    X = as_matrix(X, "X", columns=net.input_size)
-    y = as_matrix(y_true, "y_true", columns=net.layer_sizes[-1])
-    if len(y) != len(X):
-        raise ValueError(f"X has {len(X)} rows but y_true has {len(y)}; they need one target row per sample.")
+    X, y = net._inputs(X), net._targets(y_true, len(X))  # the network's own checks of its data
     weight_decay = non_negative_number(weight_decay, "weight_decay")
-    mistakes = tuple(mistakes)
-    unknown = [m for m in mistakes if m not in MISTAKES]
-    if unknown:
-        raise ValueError(f"unknown mistakes {unknown}; valid names are {sorted(MISTAKES)}.")
+    mistakes = known_mistakes(mistakes)
     student = forward is not None or backprop is not None
     if student and mistakes:
         raise ValueError("mistakes are planted in labkit's own backprop; with your forward or backprop the "
@@ -253,6 +247,15 @@ def trace(net: DenseNetwork, X: ArrayLike, y_true: ArrayLike, weight_decay: floa
                          "weight_decay=0.")
     return _Tracer(net, X, y, weight_decay, mistakes, forward, backprop, student_activations, student_loss,
                    h).run()
+
+
+def known_mistakes(mistakes: Iterable[str]) -> tuple[str, ...]:
+    """The names of planted mistakes as a tuple, or a ValueError naming those not in ``MISTAKES``."""
+    mistakes = tuple(mistakes)
+    unknown = [m for m in mistakes if m not in MISTAKES]
+    if unknown:
+        raise ValueError(f"unknown mistakes {unknown}; valid names are {sorted(MISTAKES)}.")
+    return mistakes
 
 
 class _Tracer:
@@ -311,10 +314,8 @@ class _Tracer:
     def _numerical_delta(self, l: int) -> np.ndarray:
         """dE/dZ_l by central differences: run the layers from Z_l on (the decay term does not depend on Z)."""
         def loss_from(Z: np.ndarray) -> float:
-            Y = self.acts[l - 1].forward(Z)
-            for W, b, phi in zip(self.W[l:], self.b[l:], self.acts[l:]):
-                Y = phi.forward(Y @ W + b)
-            return self.loss.forward(self.T, Y)
+            _, Ys = forward_pass(self.W[l:], self.b[l:], self.acts[l:], self.acts[l - 1].forward(Z))
+            return self.loss.forward(self.T, Ys[-1])
         return numerical_gradient(loss_from, self.Zs[l - 1].copy(), self.h)
 
     # -- forward ------------------------------------------------------------------------------
@@ -882,9 +883,7 @@ class StepThrough:
         w.link((self.play, "value"), (self.slider, "value"))
         self.gradients = w.Checkbox(description="edges show ∂E/∂W instead of W", indent=False,
                                     layout=w.Layout(width="auto"))
-        unknown = [m for m in mistakes if m not in MISTAKES]
-        if unknown:
-            raise ValueError(f"unknown mistakes {unknown}; valid names are {sorted(MISTAKES)}.")
+        mistakes = known_mistakes(mistakes)
         self.mistakes = {name: w.Checkbox(value=name in mistakes, description=label, indent=False, disabled=yours,
                                           tooltip=MISTAKES[name], layout=w.Layout(width="auto"))
                          for name, label in SWITCHES.items()}

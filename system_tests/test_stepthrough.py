@@ -114,7 +114,7 @@ def test_a_planted_mistake_marks_the_first_step_that_parts(notebook, screenshots
     assert page.evaluate(OVERFLOW) <= 1
 
 
-def test_each_redraw_in_the_kernel_is_quick(notebook):
+def test_every_click_redrew_in_the_kernel_and_the_times_are_reported(notebook):
     page = notebook
     timing = page.locator(".jp-CodeCell").nth(1)
     timing.locator(".jp-InputArea-editor").click()
@@ -122,4 +122,9 @@ def test_each_redraw_in_the_kernel_is_quick(notebook):
     output = timing.locator(".jp-OutputArea-output")
     page.wait_for_function("() => document.querySelectorAll('.jp-CodeCell')[1]"
                            ".querySelector('.jp-OutputArea-output')?.textContent.includes('redraws in the kernel')")
-    print("\n" + output.inner_text().strip())  # reported, not asserted: this machine class is noisy
+    report = output.inner_text().strip()
+    print("\n" + report)  # the times are reported, not asserted: this machine class is noisy
+    n = len(stepthrough.trace(stepthrough.example_network(), *lk.xor()))
+    # the tests above drew a picture for each next through a pass, for the mistake switch (a new trace) and for
+    # the 8 nexts after it; the reset showed step 1 as it was already drawn
+    assert int(report.split()[0]) == (n - 1) + 1 + 8, report
