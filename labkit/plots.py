@@ -15,7 +15,7 @@ from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.lines import Line2D
 
 from .network import DenseNetwork
-from .weight_decay import eigen_view, quadratic_minimizer
+from .weight_decay import eigen_view, quadratic_error, quadratic_minimizer
 
 BLUE, VERMILLION, ORANGE, GREEN, GREY = "#0072B2", "#D55E00", "#E69F00", "#009E73", "#777777"
 CLASS_CMAP = LinearSegmentedColormap.from_list("class01", [BLUE, "#f7f7f7", VERMILLION])
@@ -178,7 +178,7 @@ def weight_decay_picture(H, b, tau: float, ax=None, taus=None, legend: bool | di
                          np.linspace(centre[1] - half, centre[1] + half, 300))
 
     def error(w):
-        return w @ b + 0.5 * np.einsum("...i,ij,...j->...", w, H, w)
+        return quadratic_error(H, b, w)
 
     E = error(np.stack([W1, W2], axis=-1))
     E_prime = E + tau / 2 * (W1**2 + W2**2)

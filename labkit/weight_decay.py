@@ -40,6 +40,11 @@ def quadratic_minimizer(H: ArrayLike, b: ArrayLike, tau: float = 0.0) -> np.ndar
     return np.linalg.solve(A, -b)
 
 
+def quadratic_error(H: np.ndarray, b: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """E(w) - E0 = b.w + (1/2) w^T H w at a point w (D,), or at each point of a stack (..., D); shape (...)."""
+    return w @ b + 0.5 * np.einsum("...i,ij,...j->...", w, H, w)
+
+
 def shrinkage_factors(eigenvalues: ArrayLike, tau: float) -> np.ndarray:
     """d_i = lambda_i / (lambda_i + tau): how much of w* survives along each eigenvector."""
     eigenvalues = np.asarray(eigenvalues, dtype=float)

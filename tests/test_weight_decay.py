@@ -8,6 +8,7 @@ from labkit.weight_decay import (
     check_hessian,
     effective_parameters,
     eigen_view,
+    quadratic_error,
     quadratic_minimizer,
     ridge_regression,
     shrinkage_factors,
@@ -34,6 +35,20 @@ def test_closed_form_minimizers_match_gradient_descent(seed):
     H, b = random_spd(seed)
     for tau in (0.0, 0.5, 3.0):
         np.testing.assert_allclose(quadratic_minimizer(H, b, tau), gradient_descent(H, b, tau), atol=1e-8)
+
+
+def test_quadratic_error_has_its_gradient_and_its_minimum_where_the_closed_form_says():
+    H, b = random_spd(7)
+    w = np.random.default_rng(7).normal(size=len(b))
+    gradient = numerical_gradient(lambda v: float(quadratic_error(H, b, v)), w.copy())
+    np.testing.assert_allclose(gradient, b + H @ w, rtol=1e-7)  # dE/dw = b + H w
+    w_star = quadratic_minimizer(H, b)
+    assert quadratic_error(H, b, w_star) == pytest.approx(-0.5 * b @ np.linalg.solve(H, b), rel=1e-12)
+    points = np.stack([w, w_star, np.zeros_like(w)])[None]  # a stack (1, 3, D) gives the errors (1, 3)
+    errors = quadratic_error(H, b, points)
+    assert errors.shape == (1, 3)
+    np.testing.assert_allclose(errors[0], [quadratic_error(H, b, v) for v in points[0]], rtol=1e-12)
+    assert errors[0, 2] == 0.0
 
 
 def test_regularized_minimizer_is_shrinkage_in_the_eigenbasis():
