@@ -49,11 +49,11 @@ class MarkerError(ValueError):
 class LeakError(RuntimeError):
     """A student release still contains solution content."""
 
-    def __init__(self, leaks: list[Leak]):
+    def __init__(self, leaks: list[Leak], summary: str = "the student release leaks {n} piece(s) of solution"):
         self.leaks = leaks
         lines = "\n".join(f"  {leak}" for leak in leaks[:50])
         more = f"\n  ... and {len(leaks) - 50} more" if len(leaks) > 50 else ""
-        super().__init__(f"the student release leaks {len(leaks)} piece(s) of solution:\n{lines}{more}")
+        super().__init__(f"{summary.format(n=len(leaks))}:\n{lines}{more}")
 
 
 # -- reading the convention ----------------------------------------------------

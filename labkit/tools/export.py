@@ -169,11 +169,7 @@ class ExportLeakError(assignments.LeakError):
     """The student pages would contain solution content; nothing was written."""
 
     def __init__(self, leaks: list[assignments.Leak]):
-        super().__init__(leaks)
-        lines = "\n".join(f"  {leak}" for leak in leaks[:50])
-        more = f"\n  ... and {len(leaks) - 50} more" if len(leaks) > 50 else ""
-        self.args = (f"the student pages would leak {len(leaks)} piece(s) of solution, so nothing was written:\n"
-                     f"{lines}{more}",)
+        super().__init__(leaks, "the student pages would leak {n} piece(s) of solution, so nothing was written")
 
 
 @dataclass
