@@ -55,6 +55,8 @@ EQUIVALENT: dict[str, str] = {
         "planted(biases_move=None) for False: _planted_losses only tests `if biases_move`, None is false too",
     "labkit.exercises.x_batched_layer__mutmut_69":
         'einsum("NI,NJ->IJ") for "ni,nj->ij": einsum takes upper-case letters as labels too, the same sum',
+    "labkit.weight_decay.x_quadratic_error__mutmut_13":
+        'einsum("...I,IJ,...J->...") for "...i,ij,...j->...": upper-case letters are labels too, the same sum',
     "labkit.exercises.x_softmax__mutmut_27":
         "e.sum(axis=0) without keepdims: the column sums, shape (3,), broadcast over the rows as (1, 3) does",
     "labkit.exercises.x_softmax__mutmut_29":
