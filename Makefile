@@ -91,6 +91,7 @@ bench: install
 	$(BIN)/python -m benchmarks.bench_devices
 	$(BIN)/python -m benchmarks.bench_sweep
 	$(BIN)/python -m benchmarks.bench_contention
+	$(BIN)/python -m benchmarks.bench_stepthrough
 	$(BIN)/python -m benchmarks.xor_study
 	$(BIN)/python -m benchmarks.notebook_times
 

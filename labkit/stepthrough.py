@@ -34,6 +34,7 @@ step into one figure, for static pages; ``StepThrough`` is the widget: back, nex
 
 from __future__ import annotations
 
+import functools
 import html
 import io
 import time
@@ -47,8 +48,10 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, findfont
 from matplotlib.lines import Line2D
-from matplotlib.patches import Rectangle
+from matplotlib.patches import PathPatch, Rectangle
+from matplotlib.path import Path
 from matplotlib.text import Text
+from matplotlib.textpath import TextPath
 from numpy.typing import ArrayLike
 
 from .activations import Activation, Identity, ReLU, Sigmoid, Softmax, Tanh
@@ -581,7 +584,37 @@ def _loss_gradient_latex(L: int, n: int) -> str:
 HIGHLIGHT, HIGHLIGHT_NODE = "#FFEDB3", "#F5C242"
 MAX_WRITTEN = 64  # arrays with at most this many entries get their values written in
 MONO_ADVANCE = 0.602  # width of a character of DejaVu Sans Mono (matplotlib ships it), in ems
+DIGIT_HEIGHT = 0.729  # height of its digits above the baseline, in ems
 LABEL_PX, GAP_PX = 92, 24  # the narrowest slot a panel gets (room for its title), the gap for an operator
+
+
+_NO_PATH = Path(np.zeros((1, 2)), [Path.MOVETO])
+
+
+@functools.cache
+def _glyph(char: str) -> tuple[np.ndarray, np.ndarray]:
+    """The outline (vertices, codes) of one character of DejaVu Sans Mono at size 1, origin on the baseline."""
+    mono = FontProperties(fname=findfont(FontProperties(family="DejaVu Sans Mono")))
+    outline = TextPath((0, 0), char, size=1, prop=mono)
+    return np.asarray(outline.vertices), np.asarray(outline.codes)
+
+
+def _text_rows(rows: list[str], centre: float, top: float, height: float, size: float) -> Path:
+    """Rows of monospace text as one path of glyph outlines, row i centred on (centre, top - (i + 1/2) height).
+
+    matplotlib 3.11 draws a Text glyph by glyph in Python (about 75 us each); the numbers of a step are
+    hundreds of glyphs, so they are drawn as one filled path instead, from outlines made once per character.
+    """
+    vertices, codes = [], []
+    for i, row in enumerate(rows):
+        x0 = centre - len(row) * MONO_ADVANCE * size / 2
+        y0 = top - (i + 0.5) * height - DIGIT_HEIGHT * size / 2
+        for k, char in enumerate(row):
+            if char != " ":
+                outline, kinds = _glyph(char)
+                vertices.append(outline * size + (x0 + k * MONO_ADVANCE * size, y0))
+                codes.append(kinds)
+    return Path(np.concatenate(vertices), np.concatenate(codes)) if vertices else _NO_PATH
 
 
 def _as_grid(value: np.ndarray) -> np.ndarray:
@@ -719,18 +752,17 @@ class StepView:
                                > room_w for terms in grids):
             cell *= 0.94
         self.cell, self.middle = cell, 20 + room_h / 2
-        # one text per row of an array, in a monospace font sized so that a 7-character field spans one cell
-        fontsize = min(cell / (7 * MONO_ADVANCE) * 72 / self.figure.dpi, 10.0)
+        # the values in a monospace font sized (in pixels) so that a 7-character field spans one cell
+        self.font_px = min(cell / (7 * MONO_ADVANCE), 10.0 * self.figure.dpi / 72)
         most = max(r * c for terms in grids for (r, c), _ in terms)
-        pool = rows if most <= MAX_WRITTEN and fontsize >= 4.5 else 0
+        self.write_values = most <= MAX_WRITTEN and self.font_px * 72 / self.figure.dpi >= 4.5
         n_panels = max(len(terms) for terms in grids)
         self.images = [ax.imshow(np.zeros((1, 1)), cmap=CLASS_CMAP, vmin=-1, vmax=1, aspect="auto",
                                  interpolation="nearest", extent=(0, 1, 0, 1)) for _ in range(n_panels)]
         self.titles = [ax.text(0, 0, "", ha="center", va="bottom", fontsize=9)
                        for _ in range(n_panels)]
-        mono = FontProperties(fname=findfont(FontProperties(family="DejaVu Sans Mono")), size=fontsize)
-        self.cells = [[ax.text(0, 0, "", ha="center", va="center", fontproperties=mono)
-                       for _ in range(pool)] for _ in range(n_panels)]
+        self.values = [ax.add_patch(PathPatch(_NO_PATH, fc="k", ec="none", lw=0)) for _ in range(n_panels)]
+        self.written: list[list[str]] = [[] for _ in range(n_panels)]  # the rows of values each panel shows
         self.ops = [ax.text(0, self.middle, "", ha="center", va="center", fontsize=11) for _ in range(n_panels)]
         self.readouts = [ax.text(0, 0, "", ha="center", va="top", fontsize=8.5) for _ in range(n_panels)]
 
@@ -765,12 +797,13 @@ class StepView:
 
     def _show_panels(self, step: Step) -> None:
         x, cell = 0.0, self.cell
-        for k, (image, title, cells, op, readout) in enumerate(zip(self.images, self.titles, self.cells, self.ops,
-                                                                  self.readouts)):
+        for k, (image, title, values, op, readout) in enumerate(zip(self.images, self.titles, self.values, self.ops,
+                                                                   self.readouts)):
             term = step.terms[k] if k < len(step.terms) else None
-            for artist in (image, title, op, readout, *cells):
+            for artist in (image, title, values, op, readout):
                 artist.set_visible(term is not None)
             if term is None:
+                self.written[k] = []
                 continue
             grid = _as_grid(term.value)
             r, c = grid.shape
@@ -785,9 +818,8 @@ class StepView:
             image.set_clim(-1.5 * limit, 1.5 * limit)  # no colour so deep that black text gets hard to read
             title.set(text=f"{term.label} {_shape(term.value)}", x=centre, y=top + 3,
                       color=VERMILLION if term.role == "check" and step.wrong else "k")
-            for i, text in enumerate(cells):
-                text.set(text="".join(f" {_number(v):>5} " for v in grid[i]) if i < r else "", x=centre,
-                         y=top - (i + 0.5) * cell, visible=i < r)
+            self.written[k] = ["".join(f" {_number(v):>5} " for v in row) for row in grid] if self.write_values else []
+            values.set_path(_text_rows(self.written[k], centre, top, cell, self.font_px))
             text, colour = _readout(step) if term.role == "check" else ("", "k")
             readout.set(text=text, color=colour, x=centre, y=bottom - 4)
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from nbclient.exceptions import CellExecutionError
 
-from benchmarks import bench_devices, bench_mnist, timing
+from benchmarks import bench_devices, bench_mnist, bench_stepthrough, timing
 from benchmarks.notebook_times import run_seconds
 from benchmarks.timing import best_times, round_times
 from labkit import rel_error
@@ -59,3 +59,17 @@ def test_notebook_times_runs_a_notebook_and_fails_on_an_error(tmp_path):
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 / 0")]), path)
     with pytest.raises(CellExecutionError):
         run_seconds(path)  # a broken notebook is not timed as if it had run
+
+
+@pytest.mark.slow  # walks the step-through twice
+def test_the_text_rows_the_stepthrough_benchmark_compares_write_the_same_numbers():
+    views = []
+    for view_class in (bench_stepthrough.StepView, bench_stepthrough.TextRowsView):
+        times, view = bench_stepthrough.walk(view_class)
+        assert times.shape == (19, 2) and (times > 0).all()  # every step after the first drawn once
+        views.append(view)
+    paths, texts = views
+    assert not any(values.get_visible() for values in texts.values)  # only the Text rows draw numbers
+    shown = [[text.get_text() for text in rows if text.get_visible()] for rows in texts.rows]
+    assert shown == [written for written in texts.written] and any(shown)
+    assert paths.written == texts.written

@@ -322,8 +322,11 @@ def test_a_view_updates_its_artists_in_place(net):
     assert not any(im.get_visible() for im in view.images[len(step.terms):])
     np.testing.assert_allclose(view.images[2].get_array(), step.value)
     assert view.highlight.get_x() == pytest.approx(1 - 0.3) and view.highlight.get_width() == pytest.approx(1.6)
-    written = [text.get_text().split() for text in view.cells[2] if text.get_visible()]
-    assert written == [[st._number(v) for v in row] for row in step.value]
+    assert [row.split() for row in view.written[2]] == [[st._number(v) for v in row] for row in step.value]
+    for values, image in zip(view.values[:3], view.images[:3]):  # the written values sit inside their heat map
+        (x0, y0), (x1, y1) = values.get_path().get_extents().get_points()
+        left, right, bottom, top = image.get_extent()
+        assert values.get_visible() and left < x0 < x1 < right and bottom < y0 < y1 < top
     widths = [im.get_extent()[1] - im.get_extent()[0] for im in view.images[:3]]
     assert widths == pytest.approx([4 * view.cell, 2 * view.cell, 2 * view.cell])  # one cell size: shapes compare
 
