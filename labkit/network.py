@@ -15,11 +15,14 @@ and backprop walks the layers in reverse with Delta_l = dE/dZ_l, shape (N, fan_o
 E is the mean over the batch, so the 1/N already sits in Delta_L and the sums over
 samples above are exactly the averaged gradient: one matrix product per layer, no
 loop over samples. These are the equations of notebook 01, in its code convention.
+In code a transpose is ``.mT``, the transpose of the last two axes: for a matrix it is
+``.T``, and it lets the same lines run a stack of S networks at once (``labkit.sweep``:
+W_l (S, fan_in, fan_out), Y_l (S, N, fan_out)), the rows summed over axis -2.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from numbers import Integral
 
 import numpy as np
@@ -63,18 +66,18 @@ def backward_pass(weights: Arrays, activations: Sequence[Activation], Zs: Arrays
     """Delta_l = dE/dZ_l of every layer, from the output layer's ``delta`` backwards; deltas[l] is (N, fan_out)."""
     deltas = [delta]
     for l in reversed(range(1, len(weights))):
-        delta = activations[l - 1].backward(Zs[l - 1], delta @ weights[l].T)  # Delta_{l-1}
+        delta = activations[l - 1].backward(Zs[l - 1], delta @ weights[l].mT)  # Delta_{l-1}
         deltas.insert(0, delta)
     return deltas
 
 
 def parameter_gradients(weights: Arrays, Ys: Arrays, deltas: Arrays,
                         weight_decay: float = 0.0) -> tuple[Arrays, Arrays]:
-    """dE/dW_l = Y_{l-1}.T @ Delta_l + weight_decay * W_l and dE/db_l = sum of Delta_l's rows, for every layer."""
-    grad_W = [Y.T @ delta for Y, delta in zip(Ys, deltas)]
+    """dE/dW_l = Y_{l-1}.mT @ Delta_l + weight_decay * W_l and dE/db_l = sum of Delta_l's rows, for every layer."""
+    grad_W = [Y.mT @ delta for Y, delta in zip(Ys, deltas)]
     if weight_decay:  # the penalty (weight_decay / 2) ||W||^2 adds weight_decay * W, with no backprop
         grad_W = [grad + weight_decay * W for grad, W in zip(grad_W, weights)]
-    grad_b = [delta.sum(axis=0) for delta in deltas]
+    grad_b = [delta.sum(axis=-2) for delta in deltas]
     return grad_W, grad_b
 
 
@@ -163,9 +166,7 @@ class DenseNetwork:
                    delay=0 if progress else 2.0)
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported as divergence instead
             for _ in bar:
-                order = rng.permutation(len(X)) if shuffle else np.arange(len(X))
-                for start in range(0, len(X), batch_size):
-                    rows = order[start:start + batch_size]
+                for rows in batches(len(X), batch_size, rng if shuffle else None):
                     history.append(self._step(X[rows], y_true[rows], weight_decay))
                 bar.set_postfix(loss=f"{history[-1]:.4f}", refresh=False)
         return np.array(history)
@@ -201,6 +202,16 @@ class DenseNetwork:
         if len(y_true) != n_rows:
             raise ValueError(f"X has {n_rows} rows but y_true has {len(y_true)}; they need one target row per sample.")
         return y_true
+
+
+def batches(n_rows: int, batch_size: int, rng: np.random.Generator | None = None) -> Iterator[np.ndarray]:
+    """The row indices of each minibatch of one epoch over n_rows rows, in a new random order if rng is given.
+
+    The last batch is shorter when batch_size does not divide n_rows.
+    """
+    order = rng.permutation(n_rows) if rng is not None else np.arange(n_rows)
+    for start in range(0, n_rows, batch_size):
+        yield order[start:start + batch_size]
 
 
 def check_layers(weights: Arrays, biases: Arrays, activations: Sequence[Activation]) -> None:

@@ -3,12 +3,11 @@
 "How often does this set-up learn XOR?" needs hundreds of trainings of a tiny
 network, and a tiny network leaves numpy idle: the time goes into Python
 overhead, not arithmetic. Stacking the S copies' weights into arrays of shape
-(S, fan_in, fan_out) runs all S trainings as one (matmul broadcasts over the
-stack). The forward pass is ``labkit.network``'s own; the backward pass below
-is the same recursion written for a stack, where a transpose swaps each matrix's
-last two axes and the row sum runs over axis -2. Each copy starts from the weights
-``build_network`` gives its seed and ends where ``fit`` would take that network
-(tests/test_sweep.py checks it); ``benchmarks.bench_sweep`` measures the gain.
+(S, fan_in, fan_out) runs all S trainings as one: matmul broadcasts over the
+stack, and ``labkit.network``'s equations transpose with ``.mT`` and sum rows over
+axis -2, so its forward pass and backprop serve a stack unchanged. Each copy starts
+from the weights ``build_network`` gives its seed and ends where ``fit`` would take
+that network (tests/test_sweep.py checks it); ``benchmarks.bench_sweep`` measures the gain.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from numpy.typing import ArrayLike
 
 from .activations import Activation
 from .losses import Loss
-from .network import Arrays, build_network, forward_pass, output_delta
+from .network import backward_pass, build_network, forward_pass, output_delta, parameter_gradients
 from .optim import GradientDescent
 from .validate import as_matrix, non_negative_number, positive_int, positive_number
 
@@ -45,19 +44,6 @@ class SweepResult:
         """(S,) booleans: every output of the copy is on the same side of ``threshold`` as y_true."""
         y_true = as_matrix(y_true, "y_true")
         return np.all((self.predict(X) > threshold) == (y_true > threshold), axis=(-2, -1))
-
-
-def stacked_gradients(weights: Arrays, activations: Sequence[Activation], Zs: Arrays, Ys: Arrays, delta: np.ndarray,
-                      weight_decay: float) -> tuple[Arrays, Arrays]:
-    """Backprop for a stack of networks: grad_W[l] (S, fan_in, fan_out), grad_b[l] (S, 1, fan_out)."""
-    grad_W: Arrays = [np.empty(0)] * len(weights)
-    grad_b: Arrays = [np.empty(0)] * len(weights)
-    for l in reversed(range(len(weights))):
-        grad_W[l] = np.swapaxes(Ys[l], -1, -2) @ delta + weight_decay * weights[l]
-        grad_b[l] = delta.sum(axis=-2, keepdims=True)
-        if l > 0:
-            delta = activations[l - 1].backward(Zs[l - 1], delta @ np.swapaxes(weights[l], -1, -2))
-    return grad_W, grad_b
 
 
 def train_many(input_size: int, layers: Sequence[int | str | Activation], X: ArrayLike, y_true: ArrayLike,
@@ -86,7 +72,8 @@ def train_many(input_size: int, layers: Sequence[int | str | Activation], X: Arr
     with np.errstate(over="ignore", invalid="ignore"):  # a diverging copy must not stop the others
         for _ in range(steps):
             Zs, Ys = forward_pass(weights, biases, activations, X)
-            delta = output_delta(activations[-1], loss, Zs[-1], Ys[-1], y_true)
-            grad_W, grad_b = stacked_gradients(weights, activations, Zs, Ys, delta, weight_decay)
-            optimizer.update(weights + biases, grad_W + grad_b)
+            deltas = backward_pass(weights, activations, Zs, output_delta(activations[-1], loss, Zs[-1], Ys[-1],
+                                                                          y_true))
+            grad_W, grad_b = parameter_gradients(weights, Ys, deltas, weight_decay)
+            optimizer.update(weights + biases, grad_W + [g[:, None, :] for g in grad_b])  # biases: (S, 1, fan_out)
     return SweepResult(weights, [b[:, 0, :] for b in biases], activations)
