@@ -1,213 +1,525 @@
-"""The checks of the notebooks' exercises that would show an answer if they stood in the notebook.
+"""The check of every exercise in the notebooks, one function each.
 
-A check compares the student's result with the right one and with what the usual mistakes
-give. Written in a check cell, those wrong variants (the right formula with one thing
-changed) would hand the student the formula; here they stay out of the cells a student
-keeps. Each function takes the student's function and the notebook's data, raises
-AssertionError naming the mistake (``labkit.checks.check`` turns it into one line), and
-returns the relative error against finite differences where there is one.
+A check cell calls its exercise's function with the student's code (a function, or a class).
+The function runs that code on data of its own, made from ``seed`` (hidden tests call it again
+with other seeds), compares the results with labkit's, and raises AssertionError when they differ:
+naming the usual mistake if the result is one (``labkit.mistakes``), saying how it differs if not.
+It tests each exercise where it must generalize (other shapes, activations, losses, learning
+rates), the numerical stability the notebook asks for, and that the caller's arrays are left as
+they were. It returns the relative error against finite differences or labkit's reference, for
+the check cell to print.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from .activations import Activation
-from .checks import expect_array, expect_close, expect_gradient, expect_no_overflow
-from .network import DenseNetwork, backward_pass, forward_pass, output_delta
-from .weight_decay import quadratic_minimizer, ridge_regression, shrinkage_factors
+from . import mistakes
+from .activations import Activation, ReLU, Sigmoid, Softmax, Tanh
+from .checks import (
+    expect_backprop,
+    expect_close,
+    expect_forward,
+    expect_gradient,
+    expect_no_overflow,
+    expect_trained,
+    explain,
+    numbers_of,
+    parts_of,
+)
+from .datasets import xor
+from .losses import BinaryCrossEntropy, CategoricalCrossEntropy
+from .network import DenseNetwork, build_network, forward_pass, output_delta
+from .optim import GradientDescent
+from .ownwork import run
+from .weight_decay import quadratic_minimizer, ridge_regression
 
-# -- notebook 01 ------------------------------------------------------------------------------
+Student = Callable[..., Any]
 
 
-def delta_output(student: Callable[..., Any], net: DenseNetwork, x: np.ndarray, t: np.ndarray) -> float:
-    """Notebook 01, exercise 1: ``student(dE_dyL, zL, phi)`` gives delta^L of one sample x (n_0,), t (n_L,)."""
-    Zs, Ys = forward_pass(net.weights, net.biases, net.activations, x[None, :])
-    z, y, phi = Zs[-1][0], Ys[-1][0], net.activations[-1]
-    dE_dy = net.loss.backward(t[None, :], Ys[-1])[0]
-    return expect_gradient(student(dE_dy, z, phi), lambda zz: net.loss.forward(t[None, :], phi.forward(zz)[None, :]),
-                           z.copy(), "delta^L", mistakes=[
-        ("phi' was evaluated at the output y^L instead of at z^L.", dE_dy * phi.derivative(y)),
-        ("the factor phi_L'(z^L) is missing: z^L reaches the error through y^L = phi_L(z^L).", dE_dy),
-        ("it has the wrong sign.", -dE_dy * phi.derivative(z))])
+def _planted(catalogue: Sequence[mistakes.FormulaMistake], *args: Any, **context: Any) -> list[tuple[str, Any]]:
+    """(message, value) of each mistake in ``catalogue`` for the exercise's arguments, computed only if needed."""
+    return [(m.say(**context), lambda m=m: m.value(*args)) for m in catalogue]
 
 
-def batched_layer(student: Callable[..., Any], net: DenseNetwork, X: np.ndarray, T: np.ndarray) -> dict[str, float]:
+def _depends_on_arguments(student: Student, args: tuple, other_args: tuple, name: str) -> None:
+    """AssertionError if ``student`` gives the same result for two different sets of arguments of the same shapes."""
+    first, second = (numbers_of(run(student, *a), f"what {name} returns") for a in (args, other_args))
+    if first.shape == second.shape and np.array_equal(first, second):
+        raise AssertionError(f"{name} returns the same value for other arguments: does it use the notebook's variables "
+                             "(or numbers written in) instead of the arguments it is given?")
+
+
+def _network(input_size: int, layers: list, loss: str, seed: int, rows: int,
+             learning_rate: float = 0.1) -> tuple[DenseNetwork, np.ndarray, np.ndarray]:
+    """A network with random biases and a batch for it: X (rows, input_size) and targets that suit the loss."""
+    net = build_network(input_size, layers, loss, GradientDescent(learning_rate), seed=seed)
+    rng = np.random.default_rng(seed + 1000)
+    net.biases = [rng.normal(size=b.shape) for b in net.biases]
+    X = rng.normal(size=(rows, input_size))
+    outputs = net.weights[-1].shape[1]
+    if loss == "mse":
+        T = rng.normal(size=(rows, outputs))
+    elif loss == "cce":
+        T = np.eye(outputs)[rng.integers(0, outputs, rows)]
+    else:
+        T = (rng.random((rows, outputs)) > 0.5).astype(float)
+    return net, X, T
+
+
+# -- notebook 01 ------------------------------------------------------------------------------------
+
+
+def delta_output(student: Student, seed: int = 0) -> float:
+    """Notebook 01, exercise 1: ``student(dE_dyL, zL, phi)`` gives delta^L (n_L,) of one sample.
+
+    Checked for a sigmoid output with binary cross entropy and a tanh output with squared error.
+    """
+    errors = []
+    for layers, loss in (([4, "tanh", 2, "sigmoid"], "bce"), ([3, "relu", 3, "tanh"], "mse")):
+        net, x, t = _network(3, layers, loss, seed, rows=1)
+        Zs, Ys = forward_pass(net.weights, net.biases, net.activations, x)
+        z, phi = Zs[-1][0], net.activations[-1]
+        dE_dy = net.loss.backward(t, Ys[-1])[0]
+        planted = [(m.say(N=1), b.deltas[-1][0]) for m in mistakes.DELTA_OUTPUT
+                   for b in mistakes.planted_backprop(m, net.weights, net.biases, net.activations, net.loss, x, t)]
+        got = run(student, dE_dy, z.copy(), phi)
+        _depends_on_arguments(student, (dE_dy, z.copy(), phi), (2 * dE_dy + 1, z + 0.5, phi), "delta_output")
+        errors.append(expect_gradient(got, lambda zz: net.loss.forward(t, phi.forward(zz[None, :])),  # noqa: B023
+                                      z.copy(), f"delta^L for a {phi.name} output layer and {net.loss.name}",
+                                      mistakes=planted))
+    return max(errors)
+
+
+def column_backprop(student: Student, seed: int = 0) -> float:
+    """Notebook 01, exercise 2: ``student(delta_L, zs, ys, Ws, acts, lam)`` gives (grad_W, grad_b) of one sample
+    in the maths convention (Ws[l] = W^(l+1), (n_(l+1), n_l)), for two networks, with and without decay."""
+    errors: list[float] = []
+    cases = (([4, "tanh", 3, "tanh", 2, "sigmoid"], "bce", 0.0), ([4, "tanh", 3, "tanh", 2, "sigmoid"], "bce", 0.1),
+             ([5, "sigmoid", 3, "relu", 1, "identity"], "mse", 0.25))
+    for layers, loss, lam in cases:
+        net, x, t = _network(3, layers, loss, seed, rows=1)
+        Zs, Ys = forward_pass(net.weights, net.biases, net.activations, x)
+        delta_L = output_delta(net.activations[-1], net.loss, Zs[-1], Ys[-1], t)[0]
+        grads = run(student, delta_L, [Z[0] for Z in Zs], [Y[0] for Y in Ys], [W.T.copy() for W in net.weights],
+                    list(net.activations), lam)
+        errors += expect_backprop(grads, net, x, t, weight_decay=lam, column=True).values()
+    return max(errors)
+
+
+def batched_layer(student: Student, seed: int = 0) -> float:
     """Notebook 01, exercise 3: ``student(Delta, Y_prev, W, Z_prev, phi_prev)`` (maths convention, rows are samples)
-    for every layer with a layer below, fed the true Delta; returns each layer's weight-gradient error."""
-    Zs, Ys = forward_pass(net.weights, net.biases, net.activations, X)
-    deltas = backward_pass(net.weights, net.activations, Zs, output_delta(net.activations[-1], net.loss, Zs[-1],
-                                                                         Ys[-1], T))
-    errors = {}
-    for l in reversed(range(1, len(net.weights))):
-        W = net.weights[l].T  # W^(l+1), (n_(l+1), n_l): a view, so finite differences through it reach the network
-        grad_W, grad_b, Delta_prev = student(deltas[l], Ys[l], W, Zs[l - 1], net.activations[l - 1])
-        name = f"layer {l + 1}"
-        sums = np.einsum("ni,nj->ij", deltas[l], Ys[l])  # the per-sample outer products, added up
-        errors[name] = expect_gradient(grad_W, lambda _: net.evaluate_loss(X, T), W, f"grad W of {name}", mistakes=[
-            ("it is N times too small: the 1/N of the mean is already inside Delta.", sums / len(X)),
-            ("it is N times too large.", sums * len(X))])
-        expect_array(grad_W, sums, f"grad W of {name} against the sum of per-sample outer products")
-        expect_array(grad_b, deltas[l].sum(axis=0), f"grad b of {name}", mistakes=[
-            ("it is the mean over the rows; the 1/N is already inside Delta, so sum them.", deltas[l].mean(axis=0))])
-        phi: Activation = net.activations[l - 1]
-        expect_array(Delta_prev, deltas[l - 1], f"Delta of layer {l}", mistakes=[
-            ("phi' was evaluated at the output Y = phi(Z) instead of at Z.",
-             (deltas[l] @ W) * phi.derivative(phi.forward(Zs[l - 1]))),
-            ("the factor phi'(Z^(l-1)) is missing.", deltas[l] @ W)])
-    return errors
+    gives (grad_W, grad_b, Delta_prev) for every layer with a layer below, fed the right Delta, in two networks."""
+    errors = []
+    for layers, loss, rows in (([4, "tanh", 3, "tanh", 2, "sigmoid"], "bce", 5),
+                               ([6, "sigmoid", 5, "relu", 1, "identity"], "mse", 7)):
+        net, X, T = _network(3, layers, loss, seed, rows)
+        right = mistakes.planted_backprop(None, net.weights, net.biases, net.activations, net.loss, X, T)[0]
+        wrong = {m: mistakes.planted_backprop(m, net.weights, net.biases, net.activations, net.loss, X, T)[0]
+                 for m in (mistakes.EXTRA_1_OVER_N, mistakes.MISSING_1_OVER_N, mistakes.BIAS_AS_MEAN)}
+        for l in reversed(range(1, len(net.weights))):
+            name, Delta = f"layer {l + 1}", right.deltas[l]
+            W = net.weights[l].T  # W^(l+1), (n_(l+1), n_l), a view: finite differences through it reach the network
+            result = run(student, Delta, right.Ys[l], W.copy(), right.Zs[l - 1], net.activations[l - 1])
+            grad_W, grad_b, Delta_prev = parts_of(result, ("grad_W", "grad_b", "Delta_prev"), "batched_layer")
+            errors.append(expect_gradient(grad_W, lambda _: net.evaluate_loss(X, T), W,  # noqa: B023 (used at once)
+                                          f"grad W of {name}",
+                                          mistakes=[(m.say(N=rows), wrong[m].grad_W[l].T) for m in
+                                                    (mistakes.EXTRA_1_OVER_N, mistakes.MISSING_1_OVER_N)]))
+            expect_close(grad_b, right.grad_b[l], f"grad b of {name}", rows=rows,
+                         mistakes=[(mistakes.BIAS_AS_MEAN.message, wrong[mistakes.BIAS_AS_MEAN].grad_b[l])])
+            below = (net.weights[l - 1:l + 1], net.activations[l - 1:l + 1], right.Zs[l - 1:l + 1])
+            expect_close(Delta_prev, right.deltas[l - 1], f"Delta of layer {l}", rows=rows, mistakes=[
+                (m.message, variant[0]) for m in (mistakes.PHI_PRIME_AT_OUTPUT, mistakes.HIDDEN_PHI_PRIME_MISSING,
+                                                  mistakes.PHI_PRIME_OF_LAYER_ABOVE)
+                for variant in mistakes.planted_backward(m, *below, Delta)])
+    return max(errors)
 
 
-# -- notebook 03 ------------------------------------------------------------------------------
+# -- notebook 02 ------------------------------------------------------------------------------------
+
+LAB_TARGETS = np.array([[0.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
+LAB_PREDICTIONS = np.array([[0.2, 0.3, 0.1], [0.5, 0.8, 0.1]])
+LAB_BCE = 1.952027409369643
+LAB_BCE_GRADIENT = np.array([[0.625, 0.7142857, -5.0], [1.0, -0.625, 0.5555556]])
 
 
-def softmax(student: Callable[[np.ndarray], np.ndarray], reference: Activation) -> None:
-    """Notebook 03, exercise 1: ``student(z)`` for scores z (N, k), against ``reference`` (labkit's Softmax)."""
+def bce(student_class: type, seed: int = 0) -> float:
+    """Notebook 02, item 1: ``student_class()`` has forward(y_true, y_pred) -> E and backward -> dE/dy_pred.
+
+    On the lab's example and on other data; finite for predictions of exactly 0 and 1; backward
+    against finite differences of forward.
+    """
+    loss, reference = student_class(), BinaryCrossEntropy()
+    rng = np.random.default_rng(seed)
+    other = ((rng.random((5, 4)) > 0.5).astype(float), rng.uniform(0.05, 0.95, (5, 4)))
+    for (t, p), where, right_E, right_grad in (
+            ((LAB_TARGETS, LAB_PREDICTIONS), "the lab's example", LAB_BCE, LAB_BCE_GRADIENT),
+            (other, "other data (5 rows, 4 outputs)", reference.forward(*other), reference.backward(*other))):
+        expect_close(run(loss.forward, t, p), right_E, f"forward on {where}", _planted(mistakes.BCE_FORWARD, t, p))
+        expect_close(run(loss.backward, t, p), right_grad, f"backward on {where}",
+                     _planted(mistakes.BCE_BACKWARD, t, p, N=len(t)), rows=len(t))
+    edge = (np.array([[1.0, 0.0]]), np.array([[0.0, 1.0]]))  # both predictions are as wrong as can be
+    stable = "(it must stay finite: eps inside the logs and in the denominators, as the formula has it)"
+    expect_close(run(loss.forward, *edge), reference.forward(*edge), f"forward for predictions of exactly 0 and 1 "
+                 f"{stable}")
+    expect_close(run(loss.backward, *edge), reference.backward(*edge), f"backward for predictions of exactly 0 and 1 "
+                 f"{stable}")
+    return expect_gradient(run(loss.backward, LAB_TARGETS, LAB_PREDICTIONS),
+                           lambda p: loss.forward(LAB_TARGETS, p), LAB_PREDICTIONS.copy(), "backward")
+
+
+def activations(relu_class: type, sigmoid_class: type, tanh_class: type, seed: int = 0) -> float:
+    """Notebook 02, items 2-4: each class has forward(z) and derivative(z), phi'(z) at the pre-activation z.
+
+    On the lab's values and on other values (references: labkit's activations); without overflow at
+    z = +-1000; each derivative against finite differences of its forward.
+    """
+    z_relu = np.array([[-0.1, 0.7, -1.0], [0.3, 0.5, 0.7]])  # the lab's examples
+    relu, sigmoid, tanh = relu_class(), sigmoid_class(), tanh_class()
+    expect_close(run(relu.forward, z_relu), [[0, 0.7, 0], [0.3, 0.5, 0.7]], "ReLU forward on the lab's values")
+    expect_close(run(relu.derivative, z_relu), [[0, 1, 0], [1, 1, 1]], "ReLU derivative on the lab's values")
+    kink = np.array([0.0])
+    expect_close(run(relu.derivative, kink), [0.0], "ReLU derivative at the kink z = 0",
+                 _planted(mistakes.RELU_DERIVATIVE, kink))
+    z = np.array([[2.0, -2.0, -0.25], [0.0, 0.5, 0.25]])
+    expect_close(run(sigmoid.forward, z), [[0.8807971, 0.1192029, 0.4378235], [0.5, 0.6224593, 0.5621765]],
+                 "sigmoid on the lab's values")
+    expect_close(run(sigmoid.derivative, z), [[0.1049936, 0.1049936, 0.2461341], [0.25, 0.2350037, 0.2461341]],
+                 "sigmoid derivative on the lab's values", _planted(mistakes.SIGMOID_DERIVATIVE, z))
+    expect_close(run(tanh.forward, z), [[0.9640276, -0.9640276, -0.2449187], [0, 0.4621172, 0.2449187]],
+                 "tanh on the lab's values")
+    expect_close(run(tanh.derivative, z), [[0.07065082, 0.07065082, 0.9400148], [1, 0.78644773, 0.9400148]],
+                 "tanh derivative on the lab's values", _planted(mistakes.TANH_DERIVATIVE, z))
+    far = np.array([-1000.0, 1000.0])
+    expect_no_overflow(sigmoid.forward, far, [0.0, 1.0], "sigmoid", "exp(-z) is too large for z = -1000; build the "
+                       "sigmoid from exp(-|z|), as the hint says.")
+    references: tuple[tuple[str, Any, Activation], ...] = (("ReLU", relu, ReLU()), ("sigmoid", sigmoid, Sigmoid()),
+                                                           ("tanh", tanh, Tanh()))
+    with np.errstate(all="ignore"):  # the values count here: a warning on the way to 0 is no mistake
+        for name, mine, ref in references:
+            for part in ("forward", "derivative"):
+                expect_close(run(getattr(mine, part), far), getattr(ref, part)(far), f"{name} {part} at z = -1000 "
+                             "and 1000 (it must stay finite)", atol=1e-12)
+    z_other = np.append(np.random.default_rng(seed).normal(size=11) * 4, 0.0).reshape(4, 3)
+    z_smooth = z + 0.05  # moves the 0.0 entry off ReLU's kink, where the slope does not exist
+    errors: list[float] = []
+    for name, mine, ref in references:
+        expect_close(run(mine.forward, z_other), ref.forward(z_other), f"{name} forward on other values")
+        expect_close(run(mine.derivative, z_other), ref.derivative(z_other), f"{name} derivative on other values")
+        def total(v: np.ndarray, mine: Any = mine) -> float:  # the derivative is the slope of forward
+            return float(np.sum(mine.forward(v)))
+
+        errors.append(expect_gradient(run(mine.derivative, z_smooth), total, z_smooth.copy(), f"{name} derivative"))
+    return max(errors)
+
+
+def gradient_descent(student_class: type, seed: int = 0) -> None:
+    """Notebook 02, item 5: ``student_class(learning_rate).step(x, gradient)`` returns x - learning_rate * gradient
+    and leaves x alone; on the lab's example and on arrays with other learning rates."""
+    expect_close(run(student_class(0.1).step, 10, 10), 9, "the lab's example: lr 0.1, x = 10, gradient 10",
+                 _planted(mistakes.GRADIENT_DESCENT, 0.1, 10, 10))
+    rng = np.random.default_rng(seed)
+    x, g = rng.normal(size=3), rng.normal(size=3)
+    if np.array_equal(numbers_of(run(student_class(0.5).step, x, g), "step"),
+                      numbers_of(run(student_class(0.3).step, x, g), "step")):
+        raise AssertionError("step takes the same step for learning rates 0.5 and 0.3: use self.learning_rate, the one "
+                             "the optimizer was made with.")
+    for lr, shape in ((0.5, (2,)), (0.3, (2, 3))):
+        x, g = rng.normal(size=shape), rng.normal(size=shape)
+        expect_close(run(student_class(lr).step, x, g), x - lr * g, f"a step of shape {shape} with learning rate {lr}",
+                     _planted(mistakes.GRADIENT_DESCENT, lr, x, g))
+
+
+def forward(student: Student, seed: int = 0) -> None:
+    """Notebook 02, item 6: ``student(weights, biases, activations, X)`` gives (Zs, Ys) with Ys[0] = X, for two
+    networks of other depths, activations and biases."""
+    for layers, loss, inputs in (([3, "tanh", 2, "relu", 1, "sigmoid"], "bce", 2),
+                                 ([4, "sigmoid", 2, "identity"], "mse", 3)):
+        net, X, _ = _network(inputs, layers, loss, seed, rows=7)
+        passes = run(student, [W.copy() for W in net.weights], [b.copy() for b in net.biases],
+                     list(net.activations), X)
+        expect_forward(passes, net, X)
+
+
+BACKPROP_WITHOUT_DECAY = tuple(m for m in mistakes.BACKPROP if m not in (
+    mistakes.HALF_LAMBDA, mistakes.DECAY_MISSING, mistakes.DECAY_ON_BIAS))
+
+
+def backprop(student: Student, seed: int = 0) -> float:
+    """Notebook 02, item 6: ``student(weights, activations, loss, Zs, Ys, y_true)`` gives (grad_W, grad_b) of the
+    mean loss, for a sigmoid network with cross entropy and a ReLU network with squared error."""
+    errors: list[float] = []
+    for layers, loss, inputs, rows in (([3, "tanh", 4, "sigmoid", 1, "sigmoid"], "bce", 2, 6),
+                                       ([5, "relu", 2, "identity"], "mse", 3, 9)):
+        net, X, T = _network(inputs, layers, loss, seed, rows)
+        Zs, Ys = forward_pass(net.weights, net.biases, net.activations, X)  # labkit's: this grades backprop alone
+        grads = run(student, [W.copy() for W in net.weights], list(net.activations), net.loss, Zs, Ys, T)
+        errors += expect_backprop(grads, net, X, T, usual=BACKPROP_WITHOUT_DECAY).values()
+    return max(errors)
+
+
+def _pieces_first(what: str, *checks: Callable[[], Any]) -> None:
+    """Run the checks of the exercises that ``what`` calls; if one fails, say that it must be fixed first."""
+    for piece_check in checks:
+        try:
+            piece_check()
+        except Exception as error:
+            raise AssertionError(f"{what} uses your code of an exercise before it, which is not right yet "
+                                 f"({explain(error)}). Fix that first.") from None
+
+
+def train(student: Student, student_forward: Student, student_backprop: Student, seed: int = 35,
+          learning_rate: float = 0.5) -> float:
+    """Notebook 02, item 7: ``student(weights, biases, activations, loss, optimizer, X, y_true, steps)`` trains in
+    place and returns the loss before each step; it calls the student's forward and backprop, checked first.
+
+    On XOR: the lab's 2-2-1 network (lr 0.25, 250 steps) and a 2-3-1 network with ``learning_rate``.
+    """
+    _pieces_first("train", lambda: forward(student_forward), lambda: backprop(student_backprop))
+    X, y = xor()
+    errors = []
+    for width, lr, net_seed, steps in ((2, 0.25, 2, 250), (3, learning_rate, seed, 30)):
+        net = build_network(2, [width, "tanh", 1, "sigmoid"], "bce", GradientDescent(lr), seed=net_seed)
+        weights, biases = [W.copy() for W in net.weights], [b.copy() for b in net.biases]
+        got = run(student, weights, biases, list(net.activations), net.loss, GradientDescent(lr), X, y, steps,
+                  changes=True)
+        errors.append(expect_trained(got, weights, biases, net, X, y, steps, mistakes.TRAINING,
+                                     what=f"the loss curve of a 2-{width}-1 network, learning rate {lr}"))
+    return max(errors)
+
+
+# -- notebook 03 ------------------------------------------------------------------------------------
+
+
+def softmax(student: Student, seed: int = 0) -> None:
+    """Notebook 03, exercise 1: ``student(z)`` for scores z (N, k): rows of probabilities, without overflow."""
+    reference = Softmax()
     z = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
-    mistakes = []
-    for e in (np.exp(z), np.exp(z - z.max(axis=1, keepdims=True))):  # with each row's maximum subtracted, or not
-        mistakes += [("it normalizes each column; each row (axis=1) is one sample's scores.",
-                      e / e.sum(axis=0, keepdims=True)),
-                     ("it divides by the sum of the whole array; divide each row by its own sum.", e / e.sum())]
-    expect_close(student(z), reference.forward(z), "softmax of two rows", mistakes=mistakes)
+    expect_close(run(student, z), reference.forward(z), "softmax of two rows", _planted(mistakes.SOFTMAX, z))
     expect_no_overflow(student, [[1000.0, 1000.0, -1000.0], [-1000.0, -1000.0, -3000.0]],
                        [[0.5, 0.5, 0.0], [0.5, 0.5, 0.0]], "softmax", "subtract each row's own maximum before np.exp.")
-    z = np.random.default_rng(0).normal(size=(5, 10)) * 4
-    expect_close(student(z).sum(axis=1), np.ones(5), "the row sums")
-    expect_close(student(z + 7.5), reference.forward(z), "softmax after adding 7.5 to every score (it must not change)")
+    z = np.random.default_rng(seed).normal(size=(5, 10)) * 4
+    expect_close(run(student, z).sum(axis=1), np.ones(5), "the row sums of 5 rows of 10 scores")
+    expect_close(run(student, z), reference.forward(z), "softmax of 5 rows of 10 scores",
+                 _planted(mistakes.SOFTMAX, z))
+    expect_close(run(student, z + 7.5), reference.forward(z), "softmax after adding 7.5 to every score (it must not "
+                 "change)")
 
 
-# -- notebook 04 ------------------------------------------------------------------------------
+def cce(student_class: type, seed: int = 0) -> float:
+    """Notebook 03, exercise 2: ``student_class()`` has forward(y_true, y_pred) -> E and backward -> dE/dy_pred."""
+    loss, reference = student_class(), CategoricalCrossEntropy()
+    t = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    p = np.array([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]])
+    rng = np.random.default_rng(seed)
+    t_other, p_other = np.eye(4)[rng.integers(0, 4, 6)], Softmax().forward(rng.normal(size=(6, 4)))
+    for t_, p_, where in ((t, p, "two rows"), (t_other, p_other, "6 rows of 4 classes")):
+        expect_close(run(loss.forward, t_, p_), reference.forward(t_, p_), f"the loss of {where}",
+                     _planted(mistakes.CCE_FORWARD, t_, p_))
+        expect_close(run(loss.backward, t_, p_), reference.backward(t_, p_), f"the gradient for {where}",
+                     _planted(mistakes.CCE_BACKWARD, t_, p_, N=len(t_)), rows=len(t_))
+    zero = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])  # the true classes get probability 0
+    stable = "(it must stay finite: eps inside the log and in the denominator)"
+    expect_close(run(loss.forward, t, zero), reference.forward(t, zero), f"the loss when the true classes get "
+                 f"probability 0 {stable}")
+    expect_close(run(loss.backward, t, zero), reference.backward(t, zero), f"the gradient when the true classes get "
+                 f"probability 0 {stable}")
+    return expect_gradient(run(loss.backward, t, p), lambda q: loss.forward(t, q), p.copy(), "backward")
 
 
-def minimizer(student: Callable[..., Any], H: np.ndarray, b: np.ndarray, tau: float) -> None:
-    """Notebook 04, exercise 1: ``student(H, b, tau)`` minimizes E0 + b.w + (1/2) w^T H w + (tau/2) ||w||^2."""
-    right = quadratic_minimizer(H, b, tau)
-    expect_close(student(H, b, tau), right, "minimizer(H, b, tau)", mistakes=[
-        ("it has the wrong sign: at the minimum the gradient of E' is zero; look at the sign of b in it.", -right),
-        ("tau was added to every entry of H; weight decay adds it to the diagonal only (tau times the identity).",
-         quadratic_minimizer(H + tau, b)),
-        ("it is the minimizer for tau / 2: the gradient of (tau/2) ||w||^2 is tau w.",
-         quadratic_minimizer(H, b, tau / 2)),
-        ("the gradient of (1/2) w^T H w is H w for a symmetric H, not (1/2) H w.",
-         quadratic_minimizer(H / 2, b, tau)),
-        ("tau is ignored: this is w*, the minimizer of E without the penalty.", quadratic_minimizer(H, b))])
-    expect_close(student(H, b, 0.0), quadratic_minimizer(H, b), "minimizer(H, b, 0), which is w*")
+def fused_delta(student: Student, seed: int = 3) -> float:
+    """Notebook 03, exercise 3: ``student(y_true, y_pred)`` gives dE/dZ for softmax outputs y_pred and cross
+    entropy, against finite differences through labkit's softmax and loss and against the chain rule."""
+    rng = np.random.default_rng(seed)
+    errors = []
+    for rows, k in ((6, 10), (5, 3)):
+        z = rng.normal(size=(rows, k)) * 2
+        t = np.eye(k)[rng.integers(0, k, rows)]
+        P = Softmax().forward(z)
+        exact = CategoricalCrossEntropy(eps=0)
+        errors.append(expect_gradient(run(student, t, P),
+                                      lambda zz: exact.forward(t, Softmax().forward(zz)), z,  # noqa: B023
+                                      f"(P - T) / N for {rows} rows of {k} classes",
+                                      mistakes=_planted(mistakes.FUSED_DELTA, t, P)))
+        chain = Softmax().backward(z, exact.backward(t, P))
+        expect_close(run(student, t, P), chain, f"(P - T) / N against the chain rule through softmax ({rows} rows)")
+    return max(errors)
 
 
-def shrink(student: Callable[..., Any], H: np.ndarray, b: np.ndarray, tau: float) -> None:
-    """Notebook 04, exercise 2: ``student(H, w_star, tau)`` gives w~ through the eigenbasis of H (fed labkit's w*)."""
-    right_star = quadratic_minimizer(H, b)  # labkit's w*, so that this check grades shrink alone
-    lam, V = np.linalg.eigh(H)  # the eigenvectors the student's code gets too, to recognize the usual mistakes
-    kept = shrinkage_factors(lam, tau)
-    expect_close(student(H, right_star, tau), quadratic_minimizer(H, b, tau), "shrink(H, w*, tau)", mistakes=[
-        ("it is d * w* element by element in the original coordinates, the original lab's shortcut. The factors "
-         "d_i belong to the coordinates alpha_i = u_i . w* along the eigenvectors (Question 2).", kept * right_star),
-        ("U and U.T are swapped, or the rows of U were used as the eigenvectors: eigh returns them as the columns.",
-         V.T @ (kept * (V @ right_star))),
-        ("the coordinates alpha_i = u_i . w* were taken with U instead of its transpose.",
-         V @ (kept * (V @ right_star))),
-        ("the way back to the original axes, w~ = sum_i beta_i u_i, uses U itself, not its transpose.",
-         V.T @ (kept * (V.T @ right_star))),
-        ("the factor is tau / (lambda + tau), the part that weight decay removes; the part kept is "
-         "lambda / (lambda + tau).", V @ ((1 - kept) * (V.T @ right_star))),
-        ("it is beta, the coordinates of w~ along the eigenvectors: map them back to the original axes.",
-         kept * (V.T @ right_star))])
-    expect_close(student(H, right_star, 0.0), right_star, "shrink(H, w*, 0) (no decay: w* itself)")
+def mnist_rows(rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``rows`` MNIST training images (rows, 784) in [0, 1] and their one-hot labels (rows, 10), float64."""
+    from .tools.mnist import ensure_mnist
+
+    arrays = ensure_mnist()
+    images, labels = arrays["x_train"][:rows], arrays["y_train"][:rows]
+    return images.reshape(rows, -1) / 255.0, np.eye(10)[labels]
 
 
-def ridge_fit(student: Callable[..., Any], student_minimizer: Callable[..., Any], H: np.ndarray, b: np.ndarray,
-              tau: float) -> None:
-    """Notebook 04, exercise 3: ``student(Phi, t, tau)``, which calls the student's minimizer (checked if it fails)."""
-    data = np.random.default_rng(5)
-    Phi, t = data.normal(size=(8, 3)), data.normal(size=8)  # 8 samples, 3 features
-    right = ridge_regression(Phi, t, 0.3)
-    try:
-        expect_close(student(Phi, t, 0.3), right, "ridge_fit for 8 samples and tau = 0.3", mistakes=[
-            ("it is the fit for tau / N: the error is a mean over the N samples, and both H and b carry its 1/N.",
-             ridge_regression(Phi, t, 0.3 / 8)),
-            ("it is N = 8 times too large: b carries the 1/N of the mean as well as H.", 8 * right),
-            ("it is the fit for tau / 2: the 2 from differentiating the square cancels the error's 1/2.",
-             ridge_regression(Phi, t, 0.15)),
-            ("it has the wrong sign: look at the sign of b, the linear term of the error.", -right)])
-    except AssertionError:
-        expect_close(student_minimizer(H, b, tau), quadratic_minimizer(H, b, tau),
-                     "your minimizer, which ridge_fit uses (fix Exercise 1 first),")
-        raise
+def epoch(student: Student, student_softmax: Student, student_cross_entropy: Any, student_delta: Student,
+          seed: int = 5, rows: int = 2000, hidden: int = 32, batch_size: int = 128,
+          learning_rate: float = 0.5) -> float:
+    """Notebook 03, exercise 4: ``student(weights, biases, X, Y, batch_size, learning_rate, rng)`` runs one epoch
+    in place and returns the loss of every batch; compared with ``fit`` on the same order of rows.
+
+    The pieces the epoch uses (softmax, the cross entropy object, the fused delta) are checked first.
+    """
+    _pieces_first("train_epoch", lambda: softmax(student_softmax), lambda: cce(type(student_cross_entropy)),
+                  lambda: fused_delta(student_delta))
+    X, Y = mnist_rows(rows)
+    net = build_network(784, [hidden, "relu", 10, "softmax"], "cce", GradientDescent(learning_rate), seed=seed)
+
+    def one_epoch() -> tuple[Any, list[np.ndarray], list[np.ndarray]]:
+        weights, biases = [W.copy() for W in net.weights], [b.copy() for b in net.biases]
+        losses = run(student, weights, biases, X, Y, batch_size, learning_rate, np.random.default_rng(seed),
+                     changes=True)
+        return losses, weights, biases
+
+    got, weights, biases = one_epoch()
+    if not np.array_equal(numbers_of(got, "the losses of the epoch"), numbers_of(one_epoch()[0], "the losses")):
+        raise AssertionError("two epochs from the same rng differ: shuffle with the rng train_epoch is given, "
+                             "rng.permutation(len(X)), not with np.random.")
+    return expect_trained(got, weights, biases, net, X, Y, 1, mistakes.EPOCH, batch_size, seed,
+                          what=f"the losses of an epoch on {rows} images in batches of {batch_size}")
 
 
-# -- notebook 05 ------------------------------------------------------------------------------
+# -- notebook 04 ------------------------------------------------------------------------------------
 
 
-def monte_carlo(student: Callable[..., Any], X: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, float]:
-    """Notebook 05, exercise 1: ``student(X, t, w, sigma, samples, rng)`` returns the Monte Carlo mean gradient of the
-    noisy error and its standard error. Returns the standard errors with 16000 samples and how much they shrank."""
+def hessian(D: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A random symmetric positive definite H (D, D) and a b (D,), as notebook 04 makes them."""
+    rng = np.random.default_rng(seed)
+    A = rng.normal(size=(D, D))
+    return A @ A.T / D + 0.05 * np.eye(D), rng.normal(size=D)
+
+
+def minimizer(student: Student, seed: int = 0) -> None:
+    """Notebook 04, exercise 1: ``student(H, b, tau)`` minimizes E0 + b.w + (1/2) w^T H w + (tau/2) ||w||^2,
+    for H of sizes 5 and 3 and several tau."""
+    for D, tau in ((5, 0.5), (3, 2.0)):
+        H, b = hessian(D, seed + D)
+        expect_close(run(student, H, b, tau), quadratic_minimizer(H, b, tau), f"minimizer(H, b, {tau}) for a {D}x{D} H",
+                     _planted(mistakes.MINIMIZER, H, b, tau))
+        expect_close(run(student, H, b, 0.0), quadratic_minimizer(H, b), f"minimizer(H, b, 0) for a {D}x{D} H, "
+                     "which is w*")
+
+
+def shrink(student: Student, seed: int = 0) -> None:
+    """Notebook 04, exercise 2: ``student(H, w_star, tau)`` gives w~ through the eigenbasis of H, for H of sizes
+    5 and 4 (fed labkit's w*, so that this grades shrink alone)."""
+    for D, tau in ((5, 0.5), (4, 0.1)):
+        H, b = hessian(D, seed + D)
+        w_star = quadratic_minimizer(H, b)
+        expect_close(run(student, H, w_star, tau), quadratic_minimizer(H, b, tau), f"shrink(H, w*, {tau}) for a "
+                     f"{D}x{D} H", _planted(mistakes.SHRINK, H, w_star, tau))
+        expect_close(run(student, H, w_star, 0.0), w_star, f"shrink(H, w*, 0) for a {D}x{D} H (no decay: w* itself)")
+
+
+def ridge_fit(student: Student, student_minimizer: Student, seed: int = 5) -> None:
+    """Notebook 04, exercise 3: ``student(Phi, t, tau)`` fits ridge regression with the student's minimizer
+    (checked first if the fit is wrong)."""
+    rng = np.random.default_rng(seed)
+    for N, D, tau in ((8, 3, 0.3), (20, 4, 0.05)):
+        Phi, t = rng.normal(size=(N, D)), rng.normal(size=N)
+        try:
+            expect_close(run(student, Phi, t, tau), ridge_regression(Phi, t, tau), f"ridge_fit for {N} samples, "
+                         f"{D} features and tau = {tau}", _planted(mistakes.RIDGE, Phi, t, tau, N=N))
+        except AssertionError:
+            _pieces_first("ridge_fit", lambda: minimizer(student_minimizer))
+            raise
+
+
+# -- notebook 05 ------------------------------------------------------------------------------------
+
+
+def linear_data(rows: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs X (rows, 3) with columns of spread 1, 0.5 and 2, and noisy linear targets t (rows,)."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(rows, 3)) * [1.0, 0.5, 2.0]
+    return X, X @ np.array([1.0, -2.0, 0.5]) + 0.3 * rng.normal(size=rows)
+
+
+def monte_carlo(student: Student, seed: int = 0) -> tuple[np.ndarray, float]:
+    """Notebook 05, exercise 1: ``student(X, t, w, sigma, samples, rng)`` gives the Monte Carlo mean gradient of the
+    noisy error and its standard error. Returns the standard errors with 16000 samples, and how much the spread
+    of the mean shrinks from 1000 to 16000 samples (4 if the estimator is right)."""
+    X, t = linear_data(200, seed)
     N, D = X.shape
     w = np.full(D, 0.5)
     clean = -X.T @ (t - X @ w) / N  # the gradient of E without noise
-    mean, se = student(X, t, w, 0.0, 10, np.random.default_rng(1))
-    expect_close(mean, clean, "the mean for sigma = 0 (no noise: the gradient of E itself)", mistakes=[
-        ("it is N times too large: E is a mean over the N samples, so its gradient carries a 1/N.", N * clean),
-        ("it has the wrong sign: the gradient of (1/2)(t - w.x)^2 with respect to w is -(t - w.x) x.", -clean)])
-    expect_close(se, np.zeros(D), "the standard error for sigma = 0 (all samples are the same)")
+    mean, se = parts_of(run(student, X, t, w, 0.0, 10, np.random.default_rng(1)), ("mean", "standard error"),
+                        "noisy_gradient_monte_carlo")
+    expect_close(mean, clean, "the mean for sigma = 0 (no noise: the gradient of E itself)",
+                 _planted(mistakes.MONTE_CARLO_CLEAN, X, t, w, N=N), rows=N)
+    expect_close(se, np.zeros(D), "the standard error for sigma = 0 (all samples are the same)", atol=1e-12)
     sigma = 0.8
-    _, se_1000 = student(X, t, w, sigma, 1000, np.random.default_rng(2))
-    mean, se = student(X, t, w, sigma, 16000, np.random.default_rng(3))
+    mean, se = (numbers_of(part, "the estimate") for part in parts_of(
+        run(student, X, t, w, sigma, 16000, np.random.default_rng(3)), ("mean", "standard error"),
+        "noisy_gradient_monte_carlo"))
     if np.all(se < 1e-12):
         raise AssertionError("the standard error is 0 with noise: every sample saw the same noise. Draw new noise "
                              "for each sample (an array of shape (samples, N, D)), not one noise matrix for all.")
-    shrinks = float(np.median(se_1000 / se))  # 16 times more samples: the standard error must shrink 4 times
-    if shrinks < 1.5:
-        raise AssertionError("the standard error does not shrink with more samples: it is the standard deviation of "
-                             "the samples. The standard error of their mean divides it by sqrt(samples).")
-    if shrinks > 10:
-        raise AssertionError(f"the standard error shrinks {shrinks:.0f} times from 1000 to 16000 samples instead of "
-                             "sqrt(16) = 4 times: divide the standard deviation by sqrt(samples), not by samples.")
-    expect_close(shrinks, 4.0, "how much the standard error shrinks from 1000 to 16000 samples", atol=1.0)
+    again = [numbers_of(parts_of(run(student, X, t, w, sigma, 50, np.random.default_rng(7)), ("mean", "standard error"),
+                                 "noisy_gradient_monte_carlo")[0], "the mean") for _ in range(2)]
+    if not np.array_equal(again[0], again[1]):
+        raise AssertionError("two estimates from the same rng differ: draw the noise with the rng you are given "
+                             "(rng.standard_normal), not with np.random.")
+    shrinks = _check_standard_error(student, X[:50], t[:50], w, sigma)
     expect_close(mean, clean + sigma**2 * w, "the mean for sigma = 0.8 (within 5 standard errors of Question 1's "
-                 "answer)", atol=5 * se.max(), mistakes=[
-                     ("it is the gradient without noise: the noisy gradient has x~ = x + noise both in the residual "
-                      "and in the factor that multiplies it.", clean),
-                     ("it is the expectation for noise of standard deviation sigma^2: scale the standard normal draws "
-                      "by sigma, the standard deviation (sigma^2 is the variance).", clean + sigma**4 * w)])
+                 "answer)", _planted(mistakes.MONTE_CARLO_NOISY, X, t, w, sigma), atol=5 * se.max())
     return se, shrinks
 
 
-def hessian_trace(student: Callable[..., Any]) -> None:
-    """Notebook 05, exercise 2: ``student(f, x)`` sums d^2 f / dx_k^2 over the entries of x by second differences."""
-    data = np.random.default_rng(6)
-    A, c, v = data.normal(size=(4, 3)), data.normal(size=4), data.normal(size=3)
+def _check_standard_error(student: Student, X: np.ndarray, t: np.ndarray, w: np.ndarray, sigma: float) -> float:
+    """Run the estimator 8 times at 1000 and at 16000 samples: the spread of its means must shrink 4 times, and
+    the standard error it reports must be that spread. Returns how much the spread shrank."""
+    spread, reported = {}, {}
+    for samples in (1000, 16000):
+        runs = [run(student, X, t, w, sigma, samples, np.random.default_rng(100 + k)) for k in range(8)]
+        spread[samples] = float(np.median(np.std([numbers_of(m, "the mean") for m, _ in runs], axis=0, ddof=1)))
+        reported[samples] = float(np.median([numbers_of(s, "the standard error") for _, s in runs]))
+    shrinks = spread[1000] / spread[16000]
+    if shrinks < 2:
+        raise AssertionError(f"the mean does not get more precise with more samples (its spread shrinks {shrinks:.1f} "
+                             "times from 1000 to 16000 samples, where it should shrink sqrt(16) = 4 times): does the "
+                             "estimator draw `samples` noisy copies?")
+    ratio = reported[16000] / spread[16000]
+    if ratio > 16:
+        raise AssertionError(f"the standard error is {ratio:.0f} times the spread of the mean: it is the standard "
+                             "deviation of the samples. The standard error of their mean divides it by sqrt(samples).")
+    if ratio < 1 / 16:
+        raise AssertionError(f"the standard error is {1 / ratio:.0f} times smaller than the spread of the mean: divide "
+                             "the standard deviation by sqrt(samples), not by samples.")
+    return shrinks
+
+
+def hessian_trace(student: Student, seed: int = 6) -> None:
+    """Notebook 05, exercise 2: ``student(f, x)`` sums d^2 f / dx_k^2 over the entries of x by second differences
+    (h = 1e-3), leaving x as it was; for a vector, for a 2-D array read from outside f, and for a 3-D array."""
+    rng = np.random.default_rng(seed)
+    A, c, v = rng.normal(size=(4, 3)), rng.normal(size=4), rng.normal(size=3)
 
     def f(u: np.ndarray) -> np.ndarray:  # four outputs: sin(a_n . u) + c_n ||u||^2
         return np.sin(A @ u) + c * (u @ u)
 
     exact = -(A**2).sum(axis=1) * np.sin(A @ v) + 6 * c  # its trace, output by output
-    before = v.copy()
-    got = student(f, v)
-    if not np.allclose(v, before, rtol=0, atol=1e-9):
-        raise AssertionError("hessian_trace changed x: put each entry back after perturbing it.")
-    ones = np.ones(3) * 1e-3
-    expect_array(got, exact, "the trace for f(u) = sin(A u) + c ||u||^2", tol=1e-5, mistakes=[
-        ("the division by h^2 is missing.", exact * 1e-6),
-        ("it is divided by (2h)^2: the second difference spans 2h but divides by h^2.", exact / 4),
-        ("it is divided by h instead of h^2.", exact * 1e-3),
-        ("all entries were moved at once: perturb one entry at a time and add up the second differences.",
-         (f(v + ones) - 2 * f(v) + f(v - ones)) / 1e-6)])
-    Y, a = data.normal(size=(5, 2)), data.normal(size=3)
-    weights = data.normal(size=(2, 3))
+    expect_close(run(student, f, v), exact, "the trace for f(u) = sin(A u) + c ||u||^2", tol=1e-5,
+                 mistakes=_planted(mistakes.HESSIAN_TRACE, f, v.copy(), 1e-3))
+    Y, a, weights = rng.normal(size=(5, 2)), rng.normal(size=3), rng.normal(size=(2, 3))
 
     def g(W: np.ndarray) -> np.ndarray:  # five outputs: sin(y_n . W a)
         return np.sin(Y @ W @ a)
 
-    got = student(lambda _: g(weights), weights)  # f reads the array from outside, as a network does
-    exact = -np.sin(Y @ weights @ a) * (Y**2).sum(axis=1) * (a @ a)
-    rows = [np.outer(np.eye(2)[i], np.full(3, 1e-3)) for i in range(2)]  # a whole row moved at once
-    expect_array(got, exact, "the trace with respect to a (2, 3) array read from outside f", tol=1e-5, mistakes=[
-        ("it is 0: f never saw the perturbation. f reads the array from outside, so change the entries of x itself, "
-         "not of a copy.", np.zeros(5)),
-        ("x[k] with a single index moves a whole row of a 2-D array: perturb one entry at a time "
-         "(np.ndindex(x.shape) gives every index).",
-         sum((g(weights + step) - 2 * g(weights) + g(weights - step)) / 1e-6 for step in rows))])
+    def g_outside(_: np.ndarray) -> np.ndarray:  # reads the array from outside, as a network's loss does
+        return g(weights)
+
+    expect_close(run(student, g_outside, weights), -np.sin(Y @ weights @ a) * (Y**2).sum(axis=1) * (a @ a),
+                 "the trace with respect to a (2, 3) array read from outside f", tol=1e-5,
+                 mistakes=_planted(mistakes.HESSIAN_TRACE, g_outside, weights, 1e-3))
+    cube = rng.normal(size=(2, 2, 2))
+    expect_close(run(student, lambda u: np.array([(u**2).sum(), (u**3).sum()]), cube),
+                 np.array([16, 6 * cube.sum()]), "the trace for a (2, 2, 2) array", tol=1e-5)
+

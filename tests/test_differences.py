@@ -1,0 +1,56 @@
+"""How a wrong array differs from the right one: each relation a bug leaves behind is named, in few words."""
+
+import numpy as np
+import pytest
+
+from labkit.differences import describe, magnitude
+
+RIGHT = np.array([[1.0, -2.0, 0.5], [3.0, 0.25, -1.5]])
+
+
+@pytest.mark.parametrize("got, rows, phrase", [
+    (-RIGHT, None, "it has the wrong sign (it is minus the right value)"),
+    (2 * RIGHT, None, "it is a factor 2 times the right value"),
+    (RIGHT / 2, None, "it is a factor 1/2 times the right value"),
+    (6 * RIGHT, 6, "it is a factor N = 6 times the right value"),
+    (RIGHT / 6, 6, "it is a factor 1/N (N = 6) times the right value"),
+    (3.5 * RIGHT, 6, "it is a factor 3.5 times the right value"),
+    (RIGHT + 0.75, None, "every entry is off by the same 0.75"),
+    (np.zeros((2, 3)), None, "it is all zeros"),
+    (np.where(np.arange(6).reshape(2, 3) == 1, 9.0, RIGHT), None, "1 of its 6 entries are wrong; the first wrong "
+                                                                   "entry [0, 1] is 9 instead of -2"),
+    (RIGHT[::-1], None, "it has the right rows in another order"),
+    (RIGHT + np.arange(6).reshape(2, 3) * [[1], [-1]], None,
+     "relative error ~1e0; the first wrong entry [0, 1] is -1 instead of -2"),
+])
+def test_each_relation_is_named(got, rows, phrase):
+    assert describe(got, RIGHT, rows) == phrase
+
+
+def test_a_transpose_is_named_for_square_matrices():
+    square = np.array([[1.0, 2.0], [3.0, 4.0]])
+    assert describe(square.T, square) == "it is the transpose of the right matrix"
+
+
+def test_a_factor_of_n_is_not_named_n_when_there_is_no_batch_or_it_is_tiny():
+    assert describe(2 * RIGHT, RIGHT, rows=2) == "it is a factor 2 times the right value"
+    assert describe(6 * RIGHT, RIGHT) == "it is a factor 6 times the right value"
+
+
+def test_single_numbers_are_compared_by_value_not_by_factor():
+    assert describe(np.array(2.5), np.array(2.0)) == "relative error ~1e-1; the first wrong entry is 2.5 instead of 2"
+    assert describe(np.array(4.0), np.array(2.0)) == "it is a factor 2 times the right value"
+    assert describe(np.array(-2.0), np.array(2.0)) == "it has the wrong sign (it is minus the right value)"
+
+
+def test_a_uniform_scale_too_close_to_1_is_described_by_its_entries():
+    assert describe(RIGHT * 1.0004, RIGHT).startswith("relative error ~1e-4; the first wrong entry [0, 0] is 1.0004")
+
+
+def test_the_description_never_prints_more_than_one_entry():
+    big = np.random.default_rng(0).normal(size=(50, 10))
+    assert len(describe(big + np.random.default_rng(1).normal(size=(50, 10)), big)) < 120
+
+
+def test_magnitude_rounds_to_the_nearest_power_of_ten():
+    assert [magnitude(e) for e in (3e-11, 3.3e-11, 0.5, 0.0)] == ["~1e-11", "~1e-10", "~1e0", "0"]
