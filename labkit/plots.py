@@ -7,6 +7,7 @@ class 1 and positive weights.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 
 import matplotlib.pyplot as plt
@@ -19,6 +20,23 @@ from .weight_decay import eigen_view, quadratic_error, quadratic_minimizer
 
 BLUE, VERMILLION, ORANGE, GREEN, GREY = "#0072B2", "#D55E00", "#E69F00", "#009E73", "#777777"
 CLASS_CMAP = LinearSegmentedColormap.from_list("class01", [BLUE, "#f7f7f7", VERMILLION])
+
+
+def png_bytes(figure) -> bytes:
+    """The figure as PNG, compressed lightly: encoding costs a tenth of a widget's redraw, and its pictures are small.
+
+    The widgets' figures have fixed margins rather than a layout engine, with which every savefig would draw
+    the whole figure twice.
+    """
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", pil_kwargs={"compress_level": 1})
+    return buffer.getvalue()
+
+
+def node_positions(sizes) -> list[np.ndarray]:
+    """Where a network diagram puts its neurons: one column per layer (x = its index), first unit on top, centred
+    on y = 0; positions[l] is (sizes[l], 2)."""
+    return [np.column_stack([np.full(n, i), np.linspace((n - 1) / 2, -(n - 1) / 2, n)]) for i, n in enumerate(sizes)]
 
 
 def _axes(ax, figsize=(5, 4)):
@@ -95,8 +113,7 @@ def network_diagram(net: DenseNetwork, ax=None):
     """Neurons in columns, edges coloured by the sign of the weight and as wide as its size; biases beside nodes."""
     ax = _axes(ax, figsize=(6, 4))
     sizes = net.layer_sizes
-    # one column per layer, first unit on top
-    pos = [np.column_stack([np.full(n, i), np.linspace((n - 1) / 2, -(n - 1) / 2, n)]) for i, n in enumerate(sizes)]
+    pos = node_positions(sizes)
     biggest = max(np.abs(W).max() for W in net.weights)
     for l, W in enumerate(net.weights):
         for i in range(W.shape[0]):

@@ -12,7 +12,6 @@ and sends a PNG to an Image widget, which also shows the initial state on a stat
 
 from __future__ import annotations
 
-import io
 import time
 
 import ipywidgets as w
@@ -37,14 +36,6 @@ def parse_widths(text: str) -> list[int]:
     if not widths or min(widths) < 1:
         raise ValueError(f"hidden layers {text!r}: write positive widths separated by commas, e.g. '4, 4'.")
     return widths
-
-
-def png_bytes(figure: Figure) -> bytes:
-    """The figure as PNG. The explorers' figures have fixed margins rather than a layout engine,
-    with which every savefig would draw the whole figure twice."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
 
 
 class TrainingExplorer:
@@ -161,7 +152,7 @@ class TrainingExplorer:
         if self.history:
             plots.loss_curve(self.history, ax=self.loss_ax)
         self.loss_ax.set(title="Training loss", xlabel="training step", ylabel="loss")
-        self.image.value = png_bytes(self.figure)
+        self.image.value = plots.png_bytes(self.figure)
         self.readout.value = self._status()
         self._drawn_at = time.monotonic()
 
@@ -201,7 +192,7 @@ class WeightDecayExplorer:
     def redraw(self) -> None:
         self.ax.clear()
         plots.weight_decay_picture(self.H, self.b, self.tau.value, ax=self.ax, legend={"bbox_to_anchor": (1.03, 1)})
-        self.image.value = png_bytes(self.figure)
+        self.image.value = plots.png_bytes(self.figure)
         view = eigen_view(self.H, self.b, self.tau.value)
         d = shrinkage_factors(view.eigenvalues, self.tau.value)
         gap = quadratic_error(self.H, self.b, view.w_tilde) - quadratic_error(self.H, self.b, view.w_star)

@@ -10,8 +10,10 @@ from matplotlib.figure import Figure  # noqa: E402
 
 import labkit as lk  # noqa: E402
 from labkit import stepthrough as st  # noqa: E402
-from labkit.checks import DerivativeAtOutput  # noqa: E402
+from labkit.mistakes import DerivativeAtOutput  # noqa: E402
 from labkit.network import backward_pass, forward_pass, output_delta  # noqa: E402
+from labkit.stepthrough.record import shape_text  # noqa: E402
+from labkit.stepthrough.view import number  # noqa: E402
 
 X, Y = lk.xor()
 NAMES = ["Z_1", "Y_1", "Z_2", "Y_2", "Z_3", "Y_3", "E",
@@ -181,7 +183,7 @@ def test_each_mistake_first_parts_from_finite_differences_where_it_is_made(net, 
     assert trace[trace.first_wrong].name == first
     assert all(not step.wrong for step in trace.steps[:trace.first_wrong])
     assert trace[trace.first_wrong].error > 1e-3
-    assert first in trace.verdict() and st.MISTAKES[mistake] in trace.verdict()
+    assert first in trace.verdict() and st.SWITCHES[mistake] in trace.verdict()
 
 
 def test_phi_prime_at_the_output_gives_the_gradients_of_the_lab_bug(net):
@@ -317,16 +319,18 @@ def test_a_view_updates_its_artists_in_place(net):
     assert figure.axes == axes and view.canvas.get_children() == artists  # nothing made or removed: only updated
     step = trace[12]  # dE/dW_2 = Y_1^T Delta_2: (3, 4) times (4, 2)
     shown = [title.get_text() for title in view.titles if title.get_visible()]
-    assert shown == [f"{term.label} {st._shape(term.value)}" for term in step.terms]
+    assert shown == [f"{term.label} {shape_text(term.value)}" for term in step.terms]
     assert [im.get_array().shape for im in view.images[:len(step.terms)]] == [(3, 4), (4, 2), (3, 2), (3, 2)]
     assert not any(im.get_visible() for im in view.images[len(step.terms):])
     np.testing.assert_allclose(view.images[2].get_array(), step.value)
     assert view.highlight.get_x() == pytest.approx(1 - 0.3) and view.highlight.get_width() == pytest.approx(1.6)
-    assert [row.split() for row in view.written[2]] == [[st._number(v) for v in row] for row in step.value]
-    for values, image in zip(view.values[:3], view.images[:3]):  # the written values sit inside their heat map
-        (x0, y0), (x1, y1) = values.get_path().get_extents().get_points()
+    written = [text.get_text().split() for text in view.values[2] if text.get_visible()]
+    assert written == [[number(v) for v in row] for row in step.value]
+    for rows, image in zip(view.values[:3], view.images[:3]):  # the written values sit inside their heat map
         left, right, bottom, top = image.get_extent()
-        assert values.get_visible() and left < x0 < x1 < right and bottom < y0 < y1 < top
+        shown = [text for text in rows if text.get_visible()]
+        assert shown and all(left < text.get_position()[0] < right and bottom < text.get_position()[1] < top
+                             for text in shown)
     widths = [im.get_extent()[1] - im.get_extent()[0] for im in view.images[:3]]
     assert widths == pytest.approx([4 * view.cell, 2 * view.cell, 2 * view.cell])  # one cell size: shapes compare
 
@@ -383,10 +387,10 @@ def test_next_back_and_reset_walk_the_steps_and_everything_changes(widget):
     assert widget.index == len(widget.trace) - 2
     widget.reset_button.click()
     assert widget.index == 0 and widget.header.value == seen[0][0]
-    assert len(widget.redraw_times) == len(widget.trace)  # steps seen before come back without drawing
-    assert bytes(widget.image.value) == seen[0][2]
-    widget.gradients.value = True  # another picture: drawn
-    assert len(widget.redraw_times) == len(widget.trace) + 1 and bytes(widget.image.value) != seen[0][2]
+    assert bytes(widget.image.value) == seen[0][2]  # the same step draws the same picture
+    redraws = len(widget.redraw_times)
+    widget.gradients.value = True  # another picture
+    assert len(widget.redraw_times) == redraws + 1 and bytes(widget.image.value) != seen[0][2]
 
 
 def test_play_moves_the_step_and_reset_stops_it(widget):
@@ -440,6 +444,6 @@ def test_student_code_that_raises_shows_a_message_instead_of_a_traceback(net):
 
 
 def test_the_widgets_strip_is_the_strip_of_its_trace(widget, monkeypatch):
-    monkeypatch.setattr(st, "step_strip", lambda trace, gradients: (trace, gradients))
+    monkeypatch.setattr(st.widget, "step_strip", lambda trace, gradients: (trace, gradients))
     widget.gradients.value = True
     assert widget.strip() == (widget.trace, True)
