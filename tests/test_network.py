@@ -239,19 +239,22 @@ def test_float32_network_trains_in_float32(output, loss):
         check_network_gradients(net, X, y)
 
 
-def test_divergence_stops_with_a_helpful_message():
+@pytest.fixture
+def diverging():
+    """A ReLU regression with a learning rate of 10 on large inputs: its loss blows up within a few steps."""
     rng = np.random.default_rng(0)
-    X = rng.normal(size=(50, 3)) * 10
-    y = rng.normal(size=(50, 1))
-    net = build_network(3, [16, "relu", 1, "identity"], "mse", GradientDescent(10.0), seed=0)
+    X, y = rng.normal(size=(50, 3)) * 10, rng.normal(size=(50, 1))
+    return build_network(3, [16, "relu", 1, "identity"], "mse", GradientDescent(10.0), seed=0), X, y
+
+
+def test_divergence_stops_with_a_helpful_message(diverging):
+    net, X, y = diverging
     with pytest.raises(DivergenceError, match=r"training step \d+: training diverged.*smaller learning rate"):
         net.fit(X, y, epochs=200, progress=False)
 
 
-def test_divergence_message_names_the_step_that_failed():
-    rng = np.random.default_rng(0)
-    X, y = rng.normal(size=(50, 3)) * 10, rng.normal(size=(50, 1))
-    net = build_network(3, [16, "relu", 1, "identity"], "mse", GradientDescent(10.0), seed=0)
+def test_divergence_message_names_the_step_that_failed(diverging):
+    net, X, y = diverging
     step = 0
     with pytest.raises(DivergenceError) as failure:
         while step < 200:
@@ -281,11 +284,9 @@ def test_diverging_softmax_stops_with_divergence_error_and_no_warning():
         net.fit(X, y, epochs=500, progress=False)
 
 
-def test_divergence_in_train_on_batch_raises_without_warnings():
+def test_divergence_in_train_on_batch_raises_without_warnings(diverging):
     # pytest turns warnings into errors here, so an overflow warning would fail this test.
-    rng = np.random.default_rng(0)
-    X, y = rng.normal(size=(50, 3)) * 10, rng.normal(size=(50, 1))
-    net = build_network(3, [16, "relu", 1, "identity"], "mse", GradientDescent(10.0), seed=0)
+    net, X, y = diverging
     with pytest.raises(DivergenceError, match=r"the loss is (nan|inf) at training step \d+"):
         for _ in range(200):
             net.train_on_batch(X, y)
