@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from . import mistakes
-from .activations import Activation, ReLU, Sigmoid, Softmax, Tanh
+from .activations import Activation, Identity, ReLU, Sigmoid, Softmax, Tanh
 from .checks import (
     expect_backprop,
     expect_close,
@@ -31,13 +31,20 @@ from .checks import (
     parts_of,
 )
 from .datasets import xor
-from .losses import BinaryCrossEntropy, CategoricalCrossEntropy
-from .network import DenseNetwork, build_network, forward_pass, output_delta
+from .losses import BinaryCrossEntropy, CategoricalCrossEntropy, MeanSquaredError
+from .network import DenseNetwork, backward_pass, build_network, forward_pass, output_delta, parameter_gradients
 from .optim import GradientDescent
-from .ownwork import run
+from .ownwork import Tools, run
 from .weight_decay import quadratic_minimizer, ridge_regression
 
 Student = Callable[..., Any]
+
+ACTIVATIONS = Tools(tuple(f for cls in (Identity, ReLU, Sigmoid, Tanh) for f in (cls.forward, cls.derivative))
+                    + (Softmax.forward,), "the forward and derivative of the activations it is handed")
+"""What a backprop exercise may call of the activations it is handed: phi and phi', not labkit's chain rule."""
+LOSSES = Tools(tuple(f for cls in (BinaryCrossEntropy, MeanSquaredError, CategoricalCrossEntropy)
+                     for f in (cls.forward, cls.backward)), "the forward and backward of the loss it is handed")
+STEP = Tools((GradientDescent.step,), "the optimizer's step")
 
 
 def _planted(catalogue: Sequence[mistakes.FormulaMistake], *args: Any, **context: Any) -> list[tuple[str, Any]]:
@@ -47,7 +54,8 @@ def _planted(catalogue: Sequence[mistakes.FormulaMistake], *args: Any, **context
 
 def _depends_on_arguments(student: Student, args: tuple, other_args: tuple, name: str) -> None:
     """AssertionError if ``student`` gives the same result for two different sets of arguments of the same shapes."""
-    first, second = (numbers_of(run(student, *a), f"what {name} returns") for a in (args, other_args))
+    first, second = (numbers_of(run(student, *a, may_use=ACTIVATIONS), f"what {name} returns")
+                     for a in (args, other_args))
     if first.shape == second.shape and np.array_equal(first, second):
         raise AssertionError(f"{name} returns the same value for other arguments: does it use the notebook's variables "
                              "(or numbers written in) instead of the arguments it is given?")
@@ -86,7 +94,7 @@ def delta_output(student: Student, seed: int = 0) -> float:
         dE_dy = net.loss.backward(t, Ys[-1])[0]
         planted = [(m.say(N=1), b.deltas[-1][0]) for m in mistakes.DELTA_OUTPUT
                    for b in mistakes.planted_backprop(m, net.weights, net.biases, net.activations, net.loss, x, t)]
-        got = run(student, dE_dy, z.copy(), phi)
+        got = run(student, dE_dy, z.copy(), phi, may_use=ACTIVATIONS)
         _depends_on_arguments(student, (dE_dy, z.copy(), phi), (2 * dE_dy + 1, z + 0.5, phi), "delta_output")
         errors.append(expect_gradient(got, lambda zz: net.loss.forward(t, phi.forward(zz[None, :])),  # noqa: B023
                                       z.copy(), f"delta^L for a {phi.name} output layer and {net.loss.name}",
@@ -105,7 +113,7 @@ def column_backprop(student: Student, seed: int = 0) -> float:
         Zs, Ys = forward_pass(net.weights, net.biases, net.activations, x)
         delta_L = output_delta(net.activations[-1], net.loss, Zs[-1], Ys[-1], t)[0]
         grads = run(student, delta_L, [Z[0] for Z in Zs], [Y[0] for Y in Ys], [W.T.copy() for W in net.weights],
-                    list(net.activations), lam)
+                    list(net.activations), lam, may_use=ACTIVATIONS)
         errors += expect_backprop(grads, net, x, t, weight_decay=lam, column=True).values()
     return max(errors)
 
@@ -123,7 +131,8 @@ def batched_layer(student: Student, seed: int = 0) -> float:
         for l in reversed(range(1, len(net.weights))):
             name, Delta = f"layer {l + 1}", right.deltas[l]
             W = net.weights[l].T  # W^(l+1), (n_(l+1), n_l), a view: finite differences through it reach the network
-            result = run(student, Delta, right.Ys[l], W.copy(), right.Zs[l - 1], net.activations[l - 1])
+            result = run(student, Delta, right.Ys[l], W.copy(), right.Zs[l - 1], net.activations[l - 1],
+                         may_use=ACTIVATIONS)
             grad_W, grad_b, Delta_prev = parts_of(result, ("grad_W", "grad_b", "Delta_prev"), "batched_layer")
             errors.append(expect_gradient(grad_W, lambda _: net.evaluate_loss(X, T), W,  # noqa: B023 (used at once)
                                           f"grad W of {name}",
@@ -240,8 +249,7 @@ def forward(student: Student, seed: int = 0) -> None:
     for layers, loss, inputs in (([3, "tanh", 2, "relu", 1, "sigmoid"], "bce", 2),
                                  ([4, "sigmoid", 2, "identity"], "mse", 3)):
         net, X, _ = _network(inputs, layers, loss, seed, rows=7)
-        passes = run(student, [W.copy() for W in net.weights], [b.copy() for b in net.biases],
-                     list(net.activations), X)
+        passes = run(student, net.weights, net.biases, net.activations, X, may_use=ACTIVATIONS)
         expect_forward(passes, net, X)
 
 
@@ -257,7 +265,7 @@ def backprop(student: Student, seed: int = 0) -> float:
                                        ([5, "relu", 2, "identity"], "mse", 3, 9)):
         net, X, T = _network(inputs, layers, loss, seed, rows)
         Zs, Ys = forward_pass(net.weights, net.biases, net.activations, X)  # labkit's: this grades backprop alone
-        grads = run(student, [W.copy() for W in net.weights], list(net.activations), net.loss, Zs, Ys, T)
+        grads = run(student, net.weights, net.activations, net.loss, Zs, Ys, T, may_use=ACTIVATIONS + LOSSES)
         errors += expect_backprop(grads, net, X, T, usual=BACKPROP_WITHOUT_DECAY).values()
     return max(errors)
 
@@ -285,8 +293,8 @@ def train(student: Student, student_forward: Student, student_backprop: Student,
     for width, lr, net_seed, steps in ((2, 0.25, 2, 250), (3, learning_rate, seed, 30)):
         net = build_network(2, [width, "tanh", 1, "sigmoid"], "bce", GradientDescent(lr), seed=net_seed)
         weights, biases = [W.copy() for W in net.weights], [b.copy() for b in net.biases]
-        got = run(student, weights, biases, list(net.activations), net.loss, GradientDescent(lr), X, y, steps,
-                  changes=True)
+        got = run(student, weights, biases, net.activations, net.loss, GradientDescent(lr), X, y, steps,
+                  changes=(0, 1), may_use=ACTIVATIONS + LOSSES + STEP)
         errors.append(expect_trained(got, weights, biases, net, X, y, steps, mistakes.TRAINING,
                                      what=f"the loss curve of a 2-{width}-1 network, learning rate {lr}"))
     return max(errors)
@@ -359,6 +367,11 @@ def mnist_rows(rows: int) -> tuple[np.ndarray, np.ndarray]:
     return images.reshape(rows, -1) / 255.0, np.eye(10)[labels]
 
 
+EPOCH_TOOLS = Tools((forward_pass, backward_pass, parameter_gradients), "labkit's forward_pass, backward_pass and "
+                    "parameter_gradients") + ACTIVATIONS
+"""What notebook 03's epoch may use: labkit's forward pass and backprop (the exercise is the training loop)."""
+
+
 def epoch(student: Student, student_softmax: Student, student_cross_entropy: Any, student_delta: Student,
           seed: int = 5, rows: int = 2000, hidden: int = 32, batch_size: int = 128,
           learning_rate: float = 0.5) -> float:
@@ -375,7 +388,7 @@ def epoch(student: Student, student_softmax: Student, student_cross_entropy: Any
     def one_epoch() -> tuple[Any, list[np.ndarray], list[np.ndarray]]:
         weights, biases = [W.copy() for W in net.weights], [b.copy() for b in net.biases]
         losses = run(student, weights, biases, X, Y, batch_size, learning_rate, np.random.default_rng(seed),
-                     changes=True)
+                     changes=(0, 1), may_use=EPOCH_TOOLS)
         return losses, weights, biases
 
     got, weights, biases = one_epoch()
@@ -516,7 +529,8 @@ def hessian_trace(student: Student, seed: int = 6) -> None:
     def g_outside(_: np.ndarray) -> np.ndarray:  # reads the array from outside, as a network's loss does
         return g(weights)
 
-    expect_close(run(student, g_outside, weights), -np.sin(Y @ weights @ a) * (Y**2).sum(axis=1) * (a @ a),
+    exact = -np.sin(Y @ weights @ a) * (Y**2).sum(axis=1) * (a @ a)
+    expect_close(run(student, g_outside, weights, copies=False), exact,
                  "the trace with respect to a (2, 3) array read from outside f", tol=1e-5,
                  mistakes=_planted(mistakes.HESSIAN_TRACE, g_outside, weights, 1e-3))
     cube = rng.normal(size=(2, 2, 2))

@@ -1,35 +1,165 @@
-"""Running a student's function inside a check.
+"""Running a student's function inside a check, so that the check grades the student's own work.
 
-``run(function, *args)`` calls it as the notebook would, and then makes sure it behaved as an
-exercise must: the arrays it was handed are as they were (unless the exercise asks it to update
-them in place), so that the check's own copies of the data stay true.
+``run(function, *args, may_use=...)`` calls it as the notebook would, and makes sure it behaved as an
+exercise must:
+
+- it gets copies of its arguments, so that changing an object it is handed (a loss's method, say)
+  cannot change what the check compares with; an array it changed in place is reported (unless the
+  exercise asks for that, ``changes``);
+- it does not reach labkit's own answer: while it runs, a profile hook sees every Python function
+  entered, and labkit code entered on behalf of the student's code (however reached: a module
+  attribute, an alias captured earlier, a subclass, a wrapper, a numpy callback) fails the check,
+  unless the exercise declares it as something it may use (``may_use``: the activations' methods that
+  backprop is handed, say). Starting a thread or switching the hook off fails it too.
+
+Plain numpy is always allowed: the exercises are about writing the maths with it.
 """
 
 from __future__ import annotations
 
+import _thread
 import copy
 import inspect
-from collections.abc import Callable
+import linecache
+import os
+import sys
+import sysconfig
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from types import CodeType, FrameType
 from typing import Any
 
 import numpy as np
 
+LABKIT = os.path.dirname(os.path.abspath(__file__))
+# installed libraries and the standard library: neither the student's code nor labkit's
+_LIBRARIES = tuple({os.path.abspath(p) for p in sysconfig.get_paths().values()} |
+                   {os.path.abspath(sys.prefix), os.path.abspath(sys.base_prefix)})
+_THREAD_STARTS = tuple(getattr(_thread, name) for name in ("start_new_thread", "start_joinable_thread")
+                       if hasattr(_thread, name))
+_SWITCHES = (sys.setprofile, sys.settrace)
+ALWAYS = ("__init__", "__repr__", "__str__", "__format__")  # making or printing an object computes no answer
 
-def run(function: Callable[..., Any], *args: Any, changes: bool = False) -> Any:
-    """function(*args), or AssertionError if it changed an array among its arguments (changes=False).
 
-    An argument that is a list or tuple is looked into, so that ``weights[1]`` changed in place is found.
+@dataclass(frozen=True)
+class Tools:
+    """What of labkit an exercise may use, and how a message says it ("the activations' forward and derivative")."""
+
+    functions: tuple[Callable[..., Any], ...] = ()
+    description: str = ""
+
+    def __add__(self, other: Tools) -> Tools:
+        return Tools(self.functions + other.functions, " and ".join(d for d in (self.description, other.description)
+                                                                    if d))
+
+
+NOTHING = Tools()
+
+
+def run(function: Callable[..., Any], *args: Any, may_use: Tools = NOTHING, changes: Iterable[int] = (),
+        copies: bool = True) -> Any:
+    """function(*args) under the watch; AssertionError if it reached labkit code not in ``may_use`` or changed an
+    array among its arguments (lists and tuples are looked into) other than those at the positions ``changes``.
+
+    The arguments at ``changes`` are passed as they are (the exercise updates them in place), the others as
+    copies; copies=False passes every argument itself (an exercise whose function reads an array from outside).
     """
-    before = None if changes else copy.deepcopy(args)
-    result = function(*args)
-    if before is not None:
-        for k, (old, new) in enumerate(zip(before, args)):
-            where = _changed(old, new)
-            if where is not None:
-                raise AssertionError(f"{_name(function)} changes its argument {_parameter(function, k)}{where} in "
-                                     "place: leave the arrays it is given as they are (compute new ones, or work on "
-                                     "a copy).")
+    changes = set(changes)
+    handed = [arg for arg in args if inspect.isfunction(arg)]  # what the check hands over is there to be called
+    given = [arg if k in changes or not copies else copy.deepcopy(arg) for k, arg in enumerate(args)]
+    before = {k: copy.deepcopy(arg) for k, arg in enumerate(args) if k not in changes}
+    with Watch(Tools(may_use.functions + tuple(handed), may_use.description)) as watch:
+        result = function(*given)
+    watch.verdict(_name(function))
+    for k, old in before.items():
+        where = _changed(old, given[k])
+        if where is not None:
+            raise AssertionError(f"{_name(function)} changes its argument {_parameter(function, k)}{where} in place: "
+                                 "leave the arrays it is given as they are (compute new ones, or work on a copy).")
     return result
+
+
+class Watch:
+    """A profile hook, for the duration of a ``with`` block, that notes labkit code entered on the student's behalf.
+
+    A frame is the student's when its code lies neither in labkit nor in an installed library or the
+    standard library (a notebook cell, a file of the student's, code made with exec). Labkit code is
+    entered on the student's behalf when the nearest caller that is not a library is the student's.
+    """
+
+    def __init__(self, may_use: Tools = NOTHING):
+        self.allowed, self.description = {_code(f) for f in may_use.functions}, may_use.description
+        self.reached: list[str] = []  # one line per thing seen, e.g. "labkit.losses.BinaryCrossEntropy.forward"
+        self.hook = self._profile  # one bound method, so that sys.getprofile() can be compared with it
+
+    def __enter__(self) -> Watch:
+        self.previous = sys.getprofile()
+        sys.setprofile(self.hook)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        switched_off = sys.getprofile() is not self.hook
+        sys.setprofile(self.previous)
+        if switched_off and not self.reached:
+            self.reached.append("switches off the check's watch (sys.setprofile)")
+
+    def _profile(self, frame: FrameType, event: str, arg: Any) -> None:
+        if event == "call" and frame.f_code.co_filename.startswith(LABKIT):
+            if frame.f_code not in self.allowed and frame.f_code.co_name not in ALWAYS and frame.f_code is not _EXIT:
+                caller = _nearest_caller(frame.f_back)
+                if caller is not None and caller.f_code is _RUN:  # labkit's code handed in as the student's
+                    self.reached.append(f"is {_qualified(frame)}")
+                elif caller is not None and _is_students(caller.f_code.co_filename):
+                    self.reached.append(f"calls {_qualified(frame)}{_line(caller)}")
+        elif event == "c_call" and (arg in _THREAD_STARTS or arg in _SWITCHES):
+            caller = _nearest_caller(frame)
+            if caller is not None and _is_students(caller.f_code.co_filename):
+                what = "starts a thread" if arg in _THREAD_STARTS else "switches off the check's watch"
+                self.reached.append(f"{what}{_line(caller)}")
+
+    def verdict(self, name: str) -> None:
+        """AssertionError naming the first labkit function the student's code reached, if any."""
+        if self.reached:
+            tools = f" and {self.description}" if self.description else ""
+            raise AssertionError(f"your {name} {self.reached[0]}: this exercise asks for your own code; it may use "
+                                 f"numpy{tools}, nothing else of labkit.")
+
+
+_RUN, _EXIT = run.__code__, Watch.__exit__.__code__  # the frames of run itself: what they call is handed in
+
+
+def _code(function: Callable[..., Any]) -> CodeType:
+    code = getattr(inspect.unwrap(function), "__code__", None)
+    if code is None:
+        raise TypeError(f"may_use takes Python functions of labkit; got {function!r}.")
+    return code
+
+
+def _nearest_caller(frame: FrameType | None) -> FrameType | None:
+    """The nearest frame, from ``frame`` outwards, whose code is not in an installed library (numpy, stdlib)."""
+    while frame is not None and _is_library(frame.f_code.co_filename):
+        frame = frame.f_back
+    return frame
+
+
+def _is_library(filename: str) -> bool:
+    return filename.startswith(_LIBRARIES) and not filename.startswith(LABKIT) or filename.startswith("<frozen ")
+
+
+def _is_students(filename: str) -> bool:
+    return not filename.startswith(LABKIT) and not _is_library(filename)
+
+
+def _qualified(frame: FrameType) -> str:
+    """'labkit.network.backward_pass', from the frame's module and its code's qualified name."""
+    module = frame.f_globals.get("__name__", "labkit")
+    name = getattr(frame.f_code, "co_qualname", frame.f_code.co_name)
+    return f"labkit's {module}.{name}"
+
+
+def _line(frame: FrameType) -> str:
+    text = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+    return f" (at `{text}`)" if text else ""
 
 
 def _changed(old: Any, new: Any) -> str | None:
