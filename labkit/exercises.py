@@ -34,7 +34,7 @@ from .datasets import xor
 from .losses import BinaryCrossEntropy, CategoricalCrossEntropy, MeanSquaredError
 from .network import DenseNetwork, backward_pass, build_network, forward_pass, output_delta, parameter_gradients
 from .optim import GradientDescent
-from .ownwork import Tools, run
+from .ownwork import Tools, cost, run
 from .weight_decay import quadratic_minimizer, ridge_regression
 
 Student = Callable[..., Any]
@@ -145,7 +145,29 @@ def batched_layer(student: Student, seed: int = 0) -> float:
                 (m.message, variant[0]) for m in (mistakes.PHI_PRIME_AT_OUTPUT, mistakes.HIDDEN_PHI_PRIME_MISSING,
                                                   mistakes.PHI_PRIME_OF_LAYER_ABOVE)
                 for variant in mistakes.planted_backward(m, *below, Delta)])
+    _matrix_products_only(student)
     return max(errors)
+
+
+def _matrix_products_only(student: Student) -> None:
+    """AssertionError if ``student`` (notebook 01's batched_layer) loops over the rows or builds an (N, a, b) array."""
+    def layer(rows: int, width: int = 4) -> tuple:
+        rng = np.random.default_rng(rows)
+        return (rng.normal(size=(rows, width)), rng.normal(size=(rows, width)), rng.normal(size=(width, width)),
+                rng.normal(size=(rows, width)), Tanh())
+
+    few, many = cost(student, *layer(4))[0], cost(student, *layer(64))[0]
+    if many > few + 30:  # a loop over the 64 rows runs its lines 60 times more than over 4
+        raise AssertionError(f"batched_layer does more work for more rows ({few} Python steps for 4 rows, {many} for "
+                             "64): it loops over the samples. The sum of the per-sample outer products is one matrix "
+                             "product, and so is Delta @ W.")
+    rows, width = 256, 40
+    peak = cost(student, *layer(rows, width))[1]
+    if peak > 20 * rows * width * 8:  # an (N, width, width) array is 40 times the (N, width) arrays it comes from
+        raise AssertionError(f"batched_layer holds {peak / 1e6:.1f} MB for a batch of {rows} rows of {width}, whose "
+                             f"arrays take {rows * width * 8 / 1e6:.2f} MB each: it builds an array of one matrix per "
+                             "sample (a 3-D einsum or stack). The sum of the per-sample outer products is one matrix "
+                             "product, Delta.T @ Y_prev.")
 
 
 # -- notebook 02 ------------------------------------------------------------------------------------

@@ -192,3 +192,31 @@ def _parameter(function: Callable[..., Any], k: int) -> str:
     except (TypeError, ValueError):
         names = []
     return f"`{names[k]}`" if k < len(names) else f"number {k + 1}"
+
+
+def cost(function: Callable[..., Any], *args: Any) -> tuple[int, int]:
+    """How much Python work function(*args) does and the most memory it holds at once: (events, peak bytes).
+
+    Events are the lines the student's own code runs plus every Python function entered; a loop over the
+    rows of a batch makes them grow with its size, matrix products do not. The peak is of the memory
+    numpy and Python allocate during the call (tracemalloc), above what was allocated before it.
+    """
+    import tracemalloc
+
+    events = 0
+
+    def count(frame: FrameType, event: str, arg: Any) -> Callable[..., Any] | None:
+        nonlocal events
+        events += 1
+        return count if event == "call" and _is_students(frame.f_code.co_filename) else None
+
+    tracemalloc.start()
+    previous = sys.gettrace()
+    sys.settrace(count)
+    try:
+        function(*copy.deepcopy(args))
+    finally:
+        sys.settrace(previous)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    return events, peak

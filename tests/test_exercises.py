@@ -419,3 +419,36 @@ def test_the_checks_use_their_own_data_not_the_notebooks():
     Zs, _ = forward_pass(net.weights, net.biases, net.activations, X)
     other, _, _ = exercises._network(3, [4, "tanh", 2, "sigmoid"], "bce", seed=8, rows=1)
     assert not np.allclose(net.weights[0], other.weights[0])  # another seed, other data: hidden tests rely on it
+
+
+def test_a_batched_layer_that_loops_over_the_samples_is_named():
+    def loop(Delta, Y_prev, W, Z_prev, phi_prev):
+        grad_W = sum(np.outer(d, y) for d, y in zip(Delta, Y_prev))
+        return grad_W, Delta.sum(axis=0), (Delta @ W) * phi_prev.derivative(Z_prev)
+
+    with pytest.raises(AssertionError, match=r"^batched_layer does more work for more rows \(\d+ Python steps for 4 "
+                                             r"rows, \d+ for 64\): it loops over the samples\."):
+        exercises.batched_layer(loop)
+
+
+def test_a_batched_layer_with_a_3d_einsum_is_named():
+    def per_sample_matrices(Delta, Y_prev, W, Z_prev, phi_prev):
+        grad_W = np.einsum("ni,nj->nij", Delta, Y_prev).sum(axis=0)
+        return grad_W, Delta.sum(axis=0), (Delta @ W) * phi_prev.derivative(Z_prev)
+
+    with pytest.raises(AssertionError, match=r"^batched_layer holds \d+\.\d MB for a batch of 256 rows of 40, whose "
+                                             r"arrays take 0\.08 MB each: it builds an array of one matrix per sample"):
+        exercises.batched_layer(per_sample_matrices)
+
+
+def test_the_cost_of_a_function_counts_its_lines_and_its_memory():
+    from labkit.ownwork import cost
+
+    def loop(n):
+        total = 0
+        for k in range(n):
+            total += k
+        return total
+
+    assert cost(loop, 100)[0] > cost(loop, 10)[0] + 150  # two lines per turn of the loop
+    assert cost(lambda n: np.ones(n), 1_000_000)[1] >= 8_000_000
