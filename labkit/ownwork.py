@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import _thread
 import copy
+import gc
 import inspect
 import linecache
 import os
@@ -70,6 +71,7 @@ def run(function: Callable[..., Any], *args: Any, may_use: Tools = NOTHING, chan
     before = {k: copy.deepcopy(arg) for k, arg in enumerate(args) if k not in changes}
     with Watch(Tools(may_use.functions + tuple(handed), may_use.description)) as watch:
         result = function(*given)
+        gc.collect()  # what the student's code left to be collected is finalized now, under the watch
     watch.verdict(_name(function))
     for k, old in before.items():
         where = _changed(old, given[k])
@@ -93,6 +95,7 @@ class Watch:
         self.hook = self._profile  # one bound method, so that sys.getprofile() can be compared with it
 
     def __enter__(self) -> Watch:
+        sys.audit("labkit.watch.begin")  # a grading sentinel (labkit.tools.sentinel) checks labkit is intact here
         self.previous = sys.getprofile()
         sys.setprofile(self.hook)
         return self
@@ -100,6 +103,7 @@ class Watch:
     def __exit__(self, *exc: object) -> None:
         switched_off = sys.getprofile() is not self.hook
         sys.setprofile(self.previous)
+        sys.audit("labkit.watch.end")  # ... and here, after the student's code has run
         if switched_off and not self.reached:
             self.reached.append("switches off the check's watch (sys.setprofile)")
 
