@@ -27,6 +27,7 @@ from .checks import (
     expect_no_overflow,
     expect_trained,
     explain,
+    matching_mistake,
     numbers_of,
     parts_of,
 )
@@ -35,7 +36,7 @@ from .losses import BinaryCrossEntropy, CategoricalCrossEntropy, MeanSquaredErro
 from .network import DenseNetwork, backward_pass, build_network, forward_pass, output_delta, parameter_gradients
 from .optim import GradientDescent
 from .ownwork import Tools, cost, run
-from .weight_decay import quadratic_minimizer, ridge_regression
+from .weight_decay import check_hessian, quadratic_descent, quadratic_minimizer, ridge_regression, shrinkage_factors
 
 Student = Callable[..., Any]
 
@@ -559,3 +560,102 @@ def hessian_trace(student: Student, seed: int = 6) -> None:
     expect_close(run(student, lambda u: np.array([(u**2).sum(), (u**3).sum()]), cube),
                  np.array([16, 6 * cube.sum()]), "the trace for a (2, 2, 2) array", tol=1e-5)
 
+
+
+# -- notebook 04: more than one line each ------------------------------------------------------------
+
+
+def descend(student: Student, seed: int = 0) -> float:
+    """Notebook 04: ``student(H, b, tau, steps)`` is gradient descent on E' from 0 with the step
+    1 / (largest eigenvalue of H + tau); after 3 steps it must be labkit's iterate, after many the minimizer."""
+    errors = []
+    for D, tau in ((5, 0.5), (3, 2.0)):
+        H, b = hessian(D, seed + D)
+        expect_close(run(student, H, b, tau, 3), quadratic_descent(H, b, tau, 3), f"three steps for a {D}x{D} H and "
+                     f"tau = {tau}", _planted(mistakes.DESCEND, H, b, tau, 3))
+        errors.append(expect_close(run(student, H, b, tau, 3000), quadratic_minimizer(H, b, tau), f"3000 steps for "
+                                   f"a {D}x{D} H (they reach the minimizer of E')", tol=1e-6))
+    return max(errors)
+
+
+def shortcut_cases(student: Student, tau: float = 0.5) -> int:
+    """Notebook 04, Question 4 in code: ``student(tau)`` returns three (H, w_star, factors), one for each kind of
+    situation in which factors * w_star (element by element) is w~ exactly, each factor a shrinkage factor of H.
+    Returns how many cases there were."""
+    cases = run(student, tau)
+    if type(cases) not in (list, tuple) or len(cases) < 3:
+        raise AssertionError(f"shortcut_cases should return a list of three (H, w_star, factors); it returned "
+                             f"{len(cases) if type(cases) in (list, tuple) else 'a ' + type(cases).__name__}.")
+    kinds: dict[str, int] = {}
+    for k, case in enumerate(cases, start=1):
+        H, w_star, factors = (numbers_of(part, f"case {k}'s {name}") for part, name in
+                              zip(parts_of(case, ("H", "w_star", "factors"), f"case {k}"), ("H", "w_star", "factors")))
+        H = check_hessian(H, f"case {k}'s H")
+        if np.linalg.eigvalsh(H)[0] <= 0 or w_star.shape != (len(H),) or factors.shape != w_star.shape:
+            raise AssertionError(f"case {k}: H must be positive definite and w_star and factors vectors of its size "
+                                 f"{len(H)}; got shapes {H.shape}, {w_star.shape}, {factors.shape}.")
+        if np.any(np.abs(w_star) < 1e-9):
+            raise AssertionError(f"case {k}: w_star has a zero coordinate, where any factor is exact: use a w_star "
+                                 "with no zero coordinate.")
+        expect_close(factors * w_star, quadratic_minimizer(H, -H @ w_star, tau), f"case {k}: factors * w_star, "
+                     "against w~")
+        d = shrinkage_factors(np.linalg.eigvalsh(H), tau)
+        if not all(np.isclose(f, d).any() for f in factors):
+            raise AssertionError(f"case {k}: the factors are exact, but not all are shrinkage factors of this H "
+                                 f"(its factors are {np.round(d, 4).tolist()}): say which of them goes where.")
+        kinds.setdefault(_situation(H, w_star), k)
+    if len(kinds) < 3:
+        found = "; ".join(f"{name} (case {k})" for name, k in kinds.items())
+        raise AssertionError(f"your cases are of {len(kinds)} kind(s) of situation: {found}. Question 4 has three "
+                             "different kinds: find the missing one(s).")
+    return len(cases)
+
+
+def _situation(H: np.ndarray, w_star: np.ndarray) -> str:
+    """Which kind of situation makes the shortcut exact: equal eigenvalues, a diagonal H, or w* an eigenvector."""
+    lam, U = np.linalg.eigh(H)
+    if np.ptp(lam) < 1e-9 * max(1.0, abs(lam).max()):
+        return "all eigenvalues equal"
+    if np.abs(H - np.diag(np.diag(H))).max() < 1e-12:
+        return "a diagonal H"
+    return "w_star along an eigenvector"
+
+
+def choose_tau(student: Student, student_ridge_fit: Student, student_minimizer: Student, seed: int = 0) -> float:
+    """Notebook 04: ``student(Phi, t, Phi_val, t_val, taus)`` returns the training and validation errors (each the mean
+    of half the squared residuals) of the student's ridge fits at every tau, and the tau with the least validation
+    error. Returns the tau picked."""
+    _pieces_first("choose_tau", lambda: ridge_fit(student_ridge_fit, student_minimizer))
+    rng = np.random.default_rng(seed)
+    x, x_val = np.sort(rng.uniform(-1, 1, 12)), rng.uniform(-1, 1, 50)
+    Phi, Phi_val = np.vander(x, 8, increasing=True), np.vander(x_val, 8, increasing=True)
+    t, t_val = np.sin(np.pi * x) + 0.25 * rng.normal(size=12), np.sin(np.pi * x_val) + 0.25 * rng.normal(size=50)
+    taus = np.geomspace(1e-8, 10, 19)
+    train, val, best = parts_of(run(student, Phi, t, Phi_val, t_val, taus),
+                                ("training errors", "validation errors", "the tau picked"), "choose_tau")
+    right = mistakes._validation(Phi, t, Phi_val, t_val, taus)
+    wrong = {m: m.value(Phi, t, Phi_val, t_val, taus) for m in mistakes.VALIDATION}
+    for got, index, what in ((train, 0, "the training errors"), (val, 1, "the validation errors")):
+        expect_close(got, right[index], what, [(m.message, w[index]) for m, w in wrong.items()])
+    expect_close(best, right[2], "the tau picked", [(m.message, w[2]) for m, w in wrong.items()])
+    return float(best)
+
+
+def noise_weight_decay(student: Student, n_samples: int = 200) -> None:
+    """Notebook 05, Question 1 in code: ``student(sigma, half=True, mean=True, n_samples=1)`` is the tau of the weight
+    decay (tau/2) ||w||^2 that input noise of standard deviation sigma amounts to, for the error
+    (1/N if mean else 1) * sum over samples of (1/2 if half else 1) (t - w.x)^2.
+
+    All eight cases (two sigmas, four conventions) are asked first: a mistake is named only if it gives all of them.
+    """
+    cases = [(sigma, half, mean) for sigma in (0.8, 0.3) for half in (True, False) for mean in (True, False)]
+    got = np.array([numbers_of(run(student, sigma, half, mean, n_samples), "tau") for sigma, half, mean in cases])
+    right = np.array([mistakes._noise_tau(sigma, half, mean, n_samples) for sigma, half, mean in cases])
+    planted = [(m.message, np.array([m.value(sigma, half, mean, n_samples) for sigma, half, mean in cases]))
+               for m in mistakes.NOISE_TAU]
+    message = matching_mistake(got, right, planted)
+    for k, (sigma, half, mean) in enumerate(cases):
+        error = (f"{'mean' if mean else 'sum'} over {n_samples} samples of {'half ' if half else ''}the squared "
+                 "residual")
+        expect_close(got[k], right[k], f"tau for sigma = {sigma} and the {error}",
+                     [(message, got[k])] if message else ())

@@ -637,3 +637,93 @@ HESSIAN_TRACE = (
     FormulaMistake("trace_on_a_copy", "it is 0: f never saw the perturbation. f reads the array from outside, so "
                    "change the entries of x itself, not of a copy.", value=lambda f, x, h: np.zeros_like(f(x))))
 """Notebook 05, exercise 2: the trace of the Hessian of f at x by second differences, step h."""
+
+
+def _descent(H: np.ndarray, b: np.ndarray, tau: float, steps: int, gradient: Callable[..., np.ndarray],
+             step: Callable[[np.ndarray, float], float]) -> np.ndarray:
+    """Gradient descent from 0 with a gradient(H, b, tau, w) and a step(eigenvalues, tau) of a mistake's choosing."""
+    w, size = np.zeros(len(b)), step(np.linalg.eigvalsh(H), tau)
+    for _ in range(steps):
+        w = w - size * gradient(H, b, tau, w)
+    return w
+
+
+def _right_step(lam: np.ndarray, tau: float) -> float:
+    return 1 / (lam[-1] + tau)
+
+
+DESCEND = (
+    FormulaMistake("descend_without_tau", "the gradient has no tau w: it descends on E, towards w*, not on E'.",
+                   value=lambda H, b, tau, steps: _descent(H, b, tau, steps, lambda H, b, tau, w: b + H @ w,
+                                                           _right_step)),
+    FormulaMistake("descend_half_tau", "the gradient of (tau/2) ||w||^2 is tau w, not (tau/2) w.",
+                   value=lambda H, b, tau, steps: _descent(H, b, tau, steps,
+                                                           lambda H, b, tau, w: b + H @ w + tau / 2 * w, _right_step)),
+    FormulaMistake("descend_half_H", "the gradient of (1/2) w^T H w is H w for a symmetric H, not (1/2) H w.",
+                   value=lambda H, b, tau, steps: _descent(H, b, tau, steps,
+                                                           lambda H, b, tau, w: b + H @ w / 2 + tau * w, _right_step)),
+    FormulaMistake("descend_without_b", "the gradient has no b: it is that of (1/2) w^T H w + (tau/2) ||w||^2 alone, "
+                   "and descends towards 0.", value=lambda H, b, tau, steps: _descent(
+                       H, b, tau, steps, lambda H, b, tau, w: H @ w + tau * w, _right_step)),
+    FormulaMistake("descend_step_without_tau", "the step is 1 / (largest eigenvalue of H); the exercise takes "
+                   "1 / (largest eigenvalue of H + tau), the curvature of E' along its steepest direction.",
+                   value=lambda H, b, tau, steps: _descent(H, b, tau, steps,
+                                                           lambda H, b, tau, w: b + H @ w + tau * w,
+                                                           lambda lam, tau: 1 / lam[-1])))
+"""Notebook 04, gradient descent on E' from 0: ``value(H, b, tau, steps)``."""
+
+
+def _half_mse(w: np.ndarray, Phi: np.ndarray, t: np.ndarray) -> float:
+    return float(np.mean((Phi @ w - t) ** 2) / 2)
+
+
+def _validation(Phi: np.ndarray, t: np.ndarray, Phi_val: np.ndarray, t_val: np.ndarray, taus: np.ndarray,
+                error: Callable[[np.ndarray, np.ndarray, np.ndarray], float] = _half_mse,
+                pick: Callable[[np.ndarray, np.ndarray], int] = lambda train, val: int(np.argmin(val))) -> tuple:
+    """(training errors, validation errors, the tau picked) of ridge fits at each tau, with a mistake in them."""
+    fits = [ridge_regression(Phi, t, tau) for tau in taus]
+    train = np.array([error(w, Phi, t) for w in fits])
+    val = np.array([error(w, Phi_val, t_val) for w in fits])
+    return train, val, float(taus[pick(train, val)])
+
+
+VALIDATION = (
+    FormulaMistake("validation_picks_by_training", "the tau is picked by the training error, which always prefers "
+                   "the smallest tau (the fit that overfits most): pick by the validation error.",
+                   value=lambda Phi, t, Phi_val, t_val, taus: _validation(
+                       Phi, t, Phi_val, t_val, taus, pick=lambda train, val: int(np.argmin(train)))),
+    FormulaMistake("validation_without_half", "the errors are mean squared residuals; the exercise's are the mean of "
+                   "half of them (the error the fit minimizes).",
+                   value=lambda Phi, t, Phi_val, t_val, taus: _validation(
+                       Phi, t, Phi_val, t_val, taus, error=lambda w, Phi, t: 2 * _half_mse(w, Phi, t))),
+    FormulaMistake("validation_summed", "the errors are summed over the samples; take their mean, so that the "
+                   "training and validation errors compare.",
+                   value=lambda Phi, t, Phi_val, t_val, taus: _validation(
+                       Phi, t, Phi_val, t_val, taus, error=lambda w, Phi, t: len(t) * _half_mse(w, Phi, t))))
+"""Notebook 04, choosing tau on a validation set: ``value(Phi, t, Phi_val, t_val, taus)``."""
+
+
+def _noise_tau(sigma: float, half: bool, mean: bool, n: int, variance: Callable[[float], float] = lambda s: s**2,
+               factor: float = 1.0) -> float:
+    """The weight decay of input noise for an error (1/N or 1) * sum of (1/2 or 1) (t - w.x)^2, with a mistake."""
+    return factor * variance(sigma) * (1 if half else 2) * (1 if mean else n)
+
+
+NOISE_TAU = (
+    FormulaMistake("noise_tau_sd", "it is sigma, the standard deviation; the noise adds its variance, sigma^2.",
+                   value=lambda sigma, half=True, mean=True, n_samples=1: _noise_tau(sigma, half, mean, n_samples,
+                                                                                    variance=lambda s: s)),
+    FormulaMistake("noise_tau_half", "it is half of it: the expected error gains (sigma^2 / 2) ||w||^2 for the error "
+                   "with the 1/2, which is (tau/2) ||w||^2 with tau = sigma^2, not tau/2 = sigma^2 / 2.",
+                   value=lambda sigma, half=True, mean=True, n_samples=1: _noise_tau(sigma, half, mean, n_samples,
+                                                                                    factor=0.5)),
+    FormulaMistake("noise_tau_ignores_half", "the 1/2 of the error matters: without it every term of the error, and "
+                   "so the penalty, doubles.",
+                   value=lambda sigma, half=True, mean=True, n_samples=1: _noise_tau(sigma, True, mean, n_samples)),
+    FormulaMistake("noise_tau_ignores_mean", "a sum over the N samples instead of their mean multiplies the error, "
+                   "and so the penalty, by N.",
+                   value=lambda sigma, half=True, mean=True, n_samples=1: _noise_tau(sigma, half, True, n_samples)),
+    FormulaMistake("noise_tau_divides_by_n", "it divides by N for the sum; the sum is N times the mean, so the penalty "
+                   "is N times larger.", value=lambda sigma, half=True, mean=True, n_samples=1: (
+                       _noise_tau(sigma, half, True, n_samples) / (1 if mean else n_samples))))
+"""Notebook 05, the weight decay that input noise amounts to: ``value(sigma, half, mean, n_samples)``."""

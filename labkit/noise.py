@@ -31,7 +31,8 @@ class NoiseTerms:
     """Excess squared error caused by noise of variance ``variance``, averaged over the data.
 
     monte_carlo (+- monte_carlo_se): measured; gradient_term: v E||grad y||^2 (the penalty);
-    curvature_term: v E[(y - t) tr(Hessian of y)] (the term that is often dropped).
+    curvature_term (+- curvature_se, its sampling error over the data): v E[(y - t) tr(Hessian of y)] (the
+    term that is often dropped).
     """
 
     variance: float
@@ -39,6 +40,7 @@ class NoiseTerms:
     monte_carlo_se: float
     gradient_term: float
     curvature_term: float
+    curvature_se: float
 
     @property
     def second_order(self) -> float:
@@ -93,12 +95,18 @@ def _second_difference_trace(output: Callable[[], np.ndarray], array: np.ndarray
     return total
 
 
+Trace = Callable[[Callable[[np.ndarray], np.ndarray], np.ndarray, float], np.ndarray]
+"""trace(f, x, h): for each output of f, the sum of its second derivatives by the entries of the array x (which f may
+read from outside), by second differences of step h: notebook 05's hessian_trace."""
+
+
 def noise_terms(net: DenseNetwork, X: ArrayLike, t: ArrayLike, variance: float, where: str = "weights",
-                samples: int = 2000, seed: Seed = 0, h: float = 1e-3) -> NoiseTerms:
+                samples: int = 2000, seed: Seed = 0, h: float = 1e-3, trace: Trace | None = None) -> NoiseTerms:
     """Excess of E[(y - t)^2] under Gaussian noise of ``variance`` on the weights or the inputs.
 
     X: (N, D), t: (N, 1) or (N,), one network output. Monte Carlo uses ``samples`` antithetic pairs
-    (noise e and -e), which cancels the odd terms of the expansion and most of the variance.
+    (noise e and -e), which cancels the odd terms of the expansion and most of the variance. trace:
+    the second derivatives for the curvature term (a student's hessian_trace, say); labkit's own by default.
     """
     _single_output(net)
     X = as_matrix(X, "X", columns=net.input_size)
@@ -124,15 +132,23 @@ def noise_terms(net: DenseNetwork, X: ArrayLike, t: ArrayLike, variance: float, 
         plus = mean_error([W + e for W, e in zip(net.weights, noise)], X)
         minus = mean_error([W - e for W, e in zip(net.weights, noise)], X)
         gradient_sq = weight_gradient_sqnorm(net, X)
-        trace = sum(_second_difference_trace(lambda: net.predict(X)[:, 0], W, list(np.ndindex(W.shape)), h)
-                    for W in net.weights)
+        if trace is None:
+            curvature = sum(_second_difference_trace(lambda: net.predict(X)[:, 0], W, list(np.ndindex(W.shape)), h)
+                            for W in net.weights)
+        else:  # each weight matrix in turn, which the network reads from outside f
+            curvature = sum(np.asarray(trace(lambda _: net.predict(X)[:, 0], W, h)) for W in net.weights)
     else:
         noise = sd * rng.standard_normal((samples, *X.shape))
         plus, minus = mean_error(net.weights, X + noise), mean_error(net.weights, X - noise)
         gradient_sq = (input_gradient(net, X) ** 2).sum(1)
         Xc = X.copy()
-        trace = _second_difference_trace(lambda: net.predict(Xc)[:, 0], Xc,
-                                         [(slice(None), j) for j in range(X.shape[1])], h)
+        if trace is None:  # each row's output depends on its own row only: one column of entries at a time
+            curvature = _second_difference_trace(lambda: net.predict(Xc)[:, 0], Xc,
+                                                 [(slice(None), j) for j in range(X.shape[1])], h)
+        else:
+            curvature = np.asarray(trace(lambda inputs: net.predict(inputs)[:, 0], Xc, h))
     excess = (plus + minus) / 2 - clean
+    per_sample = variance * (y - t) * curvature
     return NoiseTerms(variance, float(excess.mean()), float(excess.std(ddof=1) / np.sqrt(samples)),
-                      float(variance * gradient_sq.mean()), float(variance * ((y - t) * trace).mean()))
+                      float(variance * gradient_sq.mean()), float(per_sample.mean()),
+                      float(per_sample.std(ddof=1) / np.sqrt(len(per_sample))))

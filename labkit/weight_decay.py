@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .validate import as_matrix, as_vector, non_negative_number
+from .validate import as_matrix, as_vector, non_negative_number, positive_int
 
 
 def check_hessian(H: ArrayLike, name: str = "H") -> np.ndarray:
@@ -38,6 +38,22 @@ def quadratic_minimizer(H: ArrayLike, b: ArrayLike, tau: float = 0.0) -> np.ndar
     if np.linalg.eigvalsh(A)[0] <= 1e-12 * max(1.0, np.abs(A).max()):
         raise ValueError("H + tau I is singular, so the minimizer is not unique; use tau > 0 or a positive definite H.")
     return np.linalg.solve(A, -b)
+
+
+def quadratic_descent(H: ArrayLike, b: ArrayLike, tau: float, steps: int) -> np.ndarray:
+    """Gradient descent on E' from w = 0 with the step 1 / (largest eigenvalue of H + tau): w after ``steps`` steps.
+
+    That step is the largest for which every direction converges without overshooting; the error along
+    the flattest direction shrinks by a factor 1 - (lambda_1 + tau) / (lambda_D + tau) per step.
+    """
+    H = check_hessian(H)
+    b = as_vector(b, "b", len(H))
+    tau = non_negative_number(tau, "tau")
+    step = 1 / (np.linalg.eigvalsh(H)[-1] + tau)
+    w = np.zeros(len(b))
+    for _ in range(positive_int(steps, "steps")):
+        w = w - step * (b + H @ w + tau * w)
+    return w
 
 
 def quadratic_error(H: np.ndarray, b: np.ndarray, w: np.ndarray) -> np.ndarray:

@@ -340,6 +340,71 @@ def hessian_trace_flat(f, x, h=1e-3):
     return total / (h * h)
 
 
+
+
+def descend(H, b, tau, steps):
+    w = np.zeros(len(b))
+    step = 1 / (np.linalg.eigvalsh(H)[-1] + tau)
+    for _ in range(steps):
+        w = w - step * (b + H @ w + tau * w)
+    return w
+
+
+def descend_in_place(H, b, tau, steps):
+    w, step = np.zeros_like(b), 1.0 / (np.max(np.linalg.eigvals(H).real) + tau)
+    for _ in range(steps):
+        w -= step * ((H + tau * np.eye(len(b))) @ w + b)
+    return w
+
+
+def shortcut_cases(tau):
+    diagonal = np.diag([2.0, 0.5, 1.0])
+    equal = 3.0 * np.eye(3)
+    R = np.linalg.qr(np.array([[1.0, 2, 0], [0, 1, 3], [1, 0, 1]]))[0]
+    rotated = R @ np.diag([0.5, 1.0, 4.0]) @ R.T
+    w = np.array([1.0, -2.0, 0.5])
+    return [(diagonal, w, np.diag(diagonal) / (np.diag(diagonal) + tau)),
+            (equal, w, np.full(3, 3.0 / (3.0 + tau))),
+            (rotated, 2.0 * R[:, 2], np.full(3, 4.0 / (4.0 + tau)))]
+
+
+def shortcut_cases_two_d(tau):
+    return ((np.diag([1.0, 4.0]), np.array([1.0, 1.0]), np.array([1 / (1 + tau), 4 / (4 + tau)])),
+            (np.eye(2), np.array([3.0, -1.0]), np.array([1 / (1 + tau)] * 2)),
+            (np.array([[2.0, 1.0], [1.0, 2.0]]), np.array([1.0, 1.0]), np.array([3 / (3 + tau)] * 2)))
+
+
+def choose_tau(Phi, t, Phi_val, t_val, taus):
+    fits = [ridge_fit(Phi, t, tau) for tau in taus]
+    train = np.array([np.mean((Phi @ w - t) ** 2) / 2 for w in fits])
+    val = np.array([np.mean((Phi_val @ w - t_val) ** 2) / 2 for w in fits])
+    return train, val, taus[np.argmin(val)]
+
+
+def choose_tau_loop(Phi, t, Phi_val, t_val, taus):
+    train, val = [], []
+    for tau in taus:
+        w = ridge_fit_lstsq(Phi, t, tau)
+        train.append(0.5 * ((t - Phi @ w) ** 2).mean())
+        val.append(0.5 * ((t_val - Phi_val @ w) ** 2).mean())
+    best = min(range(len(taus)), key=lambda k: val[k])
+    return train, val, float(taus[best])
+
+
+def noise_weight_decay(sigma, half=True, mean=True, n_samples=1):
+    tau = sigma**2
+    if not half:
+        tau *= 2
+    if not mean:
+        tau *= n_samples
+    return tau
+
+
+def noise_weight_decay_table(sigma, half=True, mean=True, n_samples=1):
+    return {(True, True): 1, (False, True): 2, (True, False): n_samples, (False, False): 2 * n_samples}[
+        (half, mean)] * sigma * sigma
+
+
 RIGHT = {
     "delta_output": [(delta_output,), (delta_output_elementwise,)],
     "column_backprop": [(column_backprop,), (column_backprop_recursive,)],
@@ -360,4 +425,8 @@ RIGHT = {
     "ridge_fit": [(ridge_fit, minimizer), (ridge_fit_lstsq, minimizer_inverse)],
     "monte_carlo": [(monte_carlo,), (monte_carlo_loop,)],
     "hessian_trace": [(hessian_trace,), (hessian_trace_flat,)],
+    "descend": [(descend,), (descend_in_place,)],
+    "shortcut_cases": [(shortcut_cases,), (shortcut_cases_two_d,)],
+    "choose_tau": [(choose_tau, ridge_fit, minimizer), (choose_tau_loop, ridge_fit_lstsq, minimizer_inverse)],
+    "noise_weight_decay": [(noise_weight_decay,), (noise_weight_decay_table,)],
 }

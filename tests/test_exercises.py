@@ -452,3 +452,66 @@ def test_the_cost_of_a_function_counts_its_lines_and_its_memory():
 
     assert cost(loop, 100)[0] > cost(loop, 10)[0] + 150  # two lines per turn of the loop
     assert cost(lambda n: np.ones(n), 1_000_000)[1] >= 8_000_000
+
+
+# -- notebook 04's and 05's newer exercises ----------------------------------------------------------
+
+
+@entries(mistakes.DESCEND)
+def test_descend_mistakes_are_named(mistake, catalogue_students):
+    with pytest.raises(AssertionError, match=named(mistake.message)):
+        exercises.descend(mistake.value)
+
+
+@entries(mistakes.VALIDATION)
+def test_validation_mistakes_are_named(mistake, catalogue_students):
+    with pytest.raises(AssertionError, match=named(mistake.message)):
+        exercises.choose_tau(mistake.value, students.ridge_fit, students.minimizer)
+
+
+@entries(mistakes.NOISE_TAU)
+def test_noise_weight_decay_mistakes_are_named(mistake, catalogue_students):
+    with pytest.raises(AssertionError, match=named(mistake.message)):
+        exercises.noise_weight_decay(mistake.value)
+
+
+def test_shortcut_cases_need_three_kinds_each_exact_with_the_shrinkage_factors():
+    right = students.shortcut_cases(0.5)
+
+    def only(*kept):
+        return lambda tau: [right[k] for k in kept] + [right[kept[0]]] * (3 - len(kept))
+
+    with pytest.raises(AssertionError, match=exactly("your cases are of 2 kind(s) of situation: a diagonal H (case 1); "
+                                                     "all eigenvalues equal (case 2). Question 4 has three different "
+                                                     "kinds: find the missing one(s).")):
+        exercises.shortcut_cases(only(0, 1))
+
+    def ascending_order(tau):  # the factors in eigh's ascending order, not in the order of the axes
+        H, w, _ = right[0]
+        return [(H, w, np.sort(np.diag(H)) / (np.sort(np.diag(H)) + tau)), *right[1:]]
+
+    with pytest.raises(AssertionError, match=r"^case 1: factors \* w_star, against w~ is wrong"):
+        exercises.shortcut_cases(ascending_order)
+
+    def any_exact_factors(tau):  # w~ / w* is exact for every H, but those are not shrinkage factors
+        H = np.array([[2.0, 0.5, 0], [0.5, 1.0, 0], [0, 0, 3.0]])
+        w = np.array([1.0, 1.0, 1.0])
+        return [(H, w, np.linalg.solve(H + tau * np.eye(3), H @ w) / w), *right[1:]]
+
+    with pytest.raises(AssertionError, match=r"^case 1: the factors are exact, but not all are shrinkage factors of "
+                                             r"this H \(its factors are \[.*\]\): say which of them goes where\.$"):
+        exercises.shortcut_cases(any_exact_factors)
+
+    with pytest.raises(AssertionError, match=r"^case 2: w_star has a zero coordinate"):
+        exercises.shortcut_cases(lambda tau: [right[0], (right[1][0], np.array([0.0, 1, 1]), right[1][2]), right[2]])
+    with pytest.raises(AssertionError, match=exactly("shortcut_cases should return a list of three (H, w_star, "
+                                                     "factors); it returned 2.")):
+        exercises.shortcut_cases(lambda tau: right[:2])
+
+
+def test_choose_tau_blames_a_wrong_ridge_fit_first():
+    def wrong_fit(Phi, t, tau):
+        return students.ridge_fit(Phi, t, tau) * 2
+
+    with pytest.raises(AssertionError, match=r"^choose_tau uses your code of an exercise before it"):
+        exercises.choose_tau(students.choose_tau, wrong_fit, students.minimizer)
