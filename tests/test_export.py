@@ -3,8 +3,13 @@
 import base64
 import copy
 import re
+import shutil
 import struct
+import subprocess
+import sys
+import zipfile
 import zlib
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -27,6 +32,7 @@ INLINE_MATH = r"$\mathbf z^\ell = W^\ell \mathbf y^{\ell-1}$"
 DISPLAY_MATH = "$$\n" + r"\delta^L = \nabla_{\mathbf y} \mathcal E \odot \phi'(\mathbf z^L), \quad a_{ij} * b_{jk}" \
     + "\n$$"
 WIDGET = {"model_id": "0123abcd", "version_major": 2, "version_minor": 0}
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def png(width: int, rgb: tuple[int, int, int]) -> str:
@@ -291,3 +297,20 @@ def test_links_work_for_notebook_names_with_spaces(tmp_path):
     assert (tmp_path / "site" / "week 1 #2.student.html").is_file()
     assert 'href="week%201%20%232.student.html"' in page(tmp_path / "site", "index.html")
     assert 'href="week%201%20%232.instructor.html"' in page(tmp_path / "site", "week 1 #2.student.html")
+
+
+@pytest.mark.slow
+def test_a_built_wheel_ships_every_template_stylesheet_and_script_of_the_site(tmp_path):
+    # a copy of what the wheel is built from, so that the build leaves nothing in the working tree
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, project)
+    shutil.copytree(ROOT / "labkit", project / "labkit", ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+                    "--wheel-dir", str(tmp_path / "dist"), str(project)], check=True, capture_output=True)
+    (wheel,) = (tmp_path / "dist").glob("labkit-*.whl")
+    shipped = {name for name in zipfile.ZipFile(wheel).namelist() if name.startswith("labkit/tools/site/")}
+    site_files = {f"labkit/tools/site/{p.name}" for p in (ROOT / "labkit" / "tools" / "site").iterdir()}
+    assert {"labkit/tools/site/page.html.j2", "labkit/tools/site/page.css"} <= site_files
+    assert shipped == site_files
