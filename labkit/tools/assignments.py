@@ -32,6 +32,8 @@ from pathlib import Path
 
 import nbformat
 
+from . import figures
+
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 SOLUTION_TAG, CHECK_TAG, HIDE_TAG = "solution", "check", "hide-input"
@@ -322,7 +324,7 @@ def solution_fingerprints(sources: dict) -> dict[str, str]:
                 for output in cell.get("outputs", []):
                     text = _output_text(output)
                     found.update({num: origin + " output" for num in NUMBER.findall(text) if num not in public_text})
-                    if png := output.get("data", {}).get("image/png"):
+                    if png := figures.png_data(output):  # a PNG output, or a picture in an HTML one
                         found[png.replace("\n", "")[:80]] = origin + " image"
             elif is_check(cell) and (hidden := hidden_test_regions(cell.source, path, index)):
                 all_lines = cell.source.splitlines()
