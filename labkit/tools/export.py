@@ -28,7 +28,8 @@ from pathlib import Path
 
 import nbformat
 
-from . import assignments
+from . import assignments, figures
+from .figures import Figure
 
 MARKER = ".labkit-site"  # in every site folder, so that an export replaces only a folder it wrote itself
 MATHJAX_DIR = "mathjax"
@@ -56,16 +57,26 @@ class PageSummary:
     exercises: int
     answers: int
     dropped_outputs: list[int] = field(default_factory=list)  # cells whose outputs students do not see
+    figures: list[Figure] = field(default_factory=list)  # the pictures among the notebook's outputs
 
     @property
     def stem(self) -> str:
         return Path(self.notebook).stem
+
+    @property
+    def undescribed(self) -> list[Figure]:
+        return [figure for figure in self.figures if figure.description is None]
 
     def __str__(self) -> str:
         text = f"{self.notebook}: {self.exercises} exercise(s) and {self.answers} written answer(s)"
         if self.dropped_outputs:
             cells = ", ".join(map(str, self.dropped_outputs))
             text += f"; student page leaves out the outputs of cell(s) {cells} (they show part of a solution)"
+        if self.figures:
+            text += f"; {len(self.figures) - len(self.undescribed)} of {len(self.figures)} figure(s) described"
+        for figure in self.undescribed:
+            text += (f"\n  warning: {self.notebook}, {figure}: a figure without a description (its alt text is "
+                     "nbconvert's placeholder); set output.metadata['image/png']['alt'] where it is drawn")
         return text
 
 
@@ -147,13 +158,14 @@ def instructor_notebook(nb, path) -> nbformat.NotebookNode:
 
 
 def _for_the_page(nb, title: str) -> nbformat.NotebookNode:
-    """Widget outputs as notes, no widget state (a static page cannot run it), the title set."""
+    """Widget outputs as notes, no widget state (a static page cannot run it), every figure a PNG output with its
+    description in the metadata (the one form the template draws), the title set."""
     nb = copy.deepcopy(nb)
     nb.metadata.pop("widgets", None)
     nb.metadata["title"] = title
     for cell in nb.cells:
         if cell.cell_type == "code":
-            cell.outputs = _static_outputs(cell.outputs)
+            cell.outputs = [figures.as_image_output(output) for output in _static_outputs(cell.outputs)]
     return nb
 
 
@@ -206,22 +218,27 @@ class _Renderer:
         self.exporter = HTMLExporter(template_name="lab", template_file="labkit/page.html.j2",
                                      extra_loaders=[loader], embed_images=True, exclude_anchor_links=True)
 
-    def render(self, nb, path: Path, *, instructor: bool, versions: list[tuple[str, str | None]]) -> str:
+    def render(self, nb, path: Path, links: dict) -> str:
+        """The page of nb; ``links`` are what the template's ``resources.labkit`` holds besides MathJax's address."""
         resources = {
             "metadata": {"name": path.stem, "path": str(path.parent)},
-            "labkit": {"instructor": instructor, "versions": versions,
-                       "mathjax_url": f"{MATHJAX_DIR}/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"},
+            "labkit": {**links, "mathjax_url": f"{MATHJAX_DIR}/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"},
         }
         body, _ = self.exporter.from_notebook_node(nb, resources=resources)
-        return body
+        return finish_page(body)
 
 
-def _versions(summary: PageSummary, current: str, student_only: bool) -> list[tuple[str, str | None]]:
-    """The versions of the notebook the page links to, as (label, href); the page's own has no href."""
-    versions = [("student", "Student version", student_page_name(summary.stem))]
-    if not student_only:
-        versions.append(("instructor", "Instructor version (with solutions)", instructor_page_name(summary.stem)))
-    return [(label, None if name == current else href) for name, label, href in versions]
+def _links(summaries: list[PageSummary], number: int, version: str, student_only: bool) -> dict:
+    """What a page links to: the versions of its notebook (its own without a link), and the same version's pages
+    of the notebooks before and after it, as (title, href) (None at either end)."""
+    names = {"student": student_page_name, "instructor": instructor_page_name}
+    labels = {"student": "Student version", "instructor": "Instructor version (with solutions)"}
+    shown = ["student"] if student_only else ["student", "instructor"]
+    stem = summaries[number].stem
+    neighbours = {side: (summaries[i].title, names[version](summaries[i].stem)) if 0 <= i < len(summaries) else None
+                  for side, i in (("previous", number - 1), ("next", number + 1))}
+    return {"instructor": version == "instructor", **neighbours,
+            "versions": [(labels[v], None if v == version else names[v](stem)) for v in shown]}
 
 
 def _count(n: int, noun: str) -> str:
@@ -237,6 +254,66 @@ def index_page(summaries: list[PageSummary], student_only: bool) -> str:
               "facts": f"{_count(s.exercises, 'exercise')}, {_count(s.answers, 'written answer')}"}
              for s in summaries]
     return environment.get_template("index.html.j2").render(pages=pages, student_only=student_only)
+
+
+# -- what nbconvert's page lacks ---------------------------------------------------------------------------
+
+
+def finish_page(page: str) -> str:
+    """The rendered page with an anchor on each section heading and its table of contents filled in, each Markdown
+    table in a box of its own that scrolls sideways on a narrow screen, and no header cell that is empty."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(page, "html.parser")
+    _fill_contents(soup)
+    for table in soup.select(".jp-RenderedMarkdown table"):
+        table.wrap(soup.new_tag("div", attrs={"class": "labkit-scroll"}))  # page.js makes it focusable if it scrolls
+    for cell in soup.select("th"):
+        if not cell.get_text(strip=True) and not cell.find(True):
+            cell.name = "td"  # the corner of a table labels nothing: a header cell there is announced empty
+    return str(soup)
+
+
+def _fill_contents(soup) -> None:
+    """Give each section heading (levels 2 and 3 of the notebook's own Markdown, not of a folded answer or an
+    output) an id, and list them in nav.labkit-toc, level 3 nested under level 2; no headings, no contents."""
+    nav = soup.select_one("nav.labkit-toc")
+    headings = [h for h in soup.select("main .jp-MarkdownCell h2, main .jp-MarkdownCell h3")
+                if h.find_parent("details") is None]
+    if not headings:
+        nav.decompose()
+        return
+    details = soup.new_tag("details")
+    details.append(soup.new_tag("summary", string=f"Contents ({len(headings)} sections)"))
+    outer = soup.new_tag("ol")
+    details.append(outer)
+    nav.append(details)
+    taken = {tag["id"] for tag in soup.select("[id]")}
+    section = None  # the item of the last level-2 heading, which a level-3 one goes under
+    for heading in headings:
+        heading["id"] = _anchor(heading.get_text(" ", strip=True), taken)
+        link = soup.new_tag("a", href=f"#{heading['id']}")
+        link.extend([copy.copy(child) for child in heading.contents])
+        item = soup.new_tag("li")
+        item.append(link)
+        if heading.name == "h3" and section is not None:
+            if section.ol is None:
+                section.append(soup.new_tag("ol"))
+            section.ol.append(item)
+        else:
+            outer.append(item)
+            section = item
+
+
+def _anchor(text: str, taken: set[str]) -> str:
+    """An id made of the heading's words, unique on the page."""
+    base = "-".join(re.findall(r"[a-z0-9]+", text.lower())) or "section"
+    anchor, n = base, 1
+    while anchor in taken:
+        n += 1
+        anchor = f"{base}-{n}"
+    taken.add(anchor)
+    return anchor
 
 
 # -- the leak scan ------------------------------------------------------------------------------------------
@@ -294,26 +371,27 @@ def _build(sources: dict, staging: Path, student_only: bool) -> list[PageSummary
     shows a piece of a solution (in a cell that is none) is left out of the page; any other leak stops the export.
     """
     scan = assignments.LeakScan(sources)
-    renderer = _Renderer()
-    leaks, summaries = [], []
+    leaks, summaries, students = [], [], []
     for path, nb in sources.items():
         student, exercises, answers = student_notebook(nb, path)
-        summary = PageSummary(path.name, title_of(nb, path.stem), exercises, answers)
+        summary = PageSummary(path.name, title_of(nb, path.stem), exercises, answers, figures=figures.figures(nb))
         found = scan.notebook(path.name, student)
         summary.dropped_outputs = sorted({leak.cell for leak in found if leak.in_output and leak.cell is not None})
         drop_outputs(student, set(summary.dropped_outputs))
         leaks += [leak for leak in found if not leak.in_output]
         summaries.append(summary)
+        students.append(student)
 
-        page = renderer.render(_for_the_page(student, f"{summary.title} (student version)"), path, instructor=False,
-                               versions=_versions(summary, "student", student_only))
+    renderer = _Renderer()
+    for number, ((path, nb), summary, student) in enumerate(zip(sources.items(), summaries, students)):
+        page = renderer.render(_for_the_page(student, f"{summary.title} (student version)"), path,
+                               _links(summaries, number, "student", student_only))
         name = student_page_name(summary.stem)
         leaks += scan.text(name, page) + scan.text(f"{name}.txt", visible_text(page))
         (staging / name).write_text(page, encoding="utf-8")
         if not student_only:
             instructor = _for_the_page(instructor_notebook(nb, path), f"{summary.title} (instructor version)")
-            page = renderer.render(instructor, path, instructor=True,
-                                   versions=_versions(summary, "instructor", student_only))
+            page = renderer.render(instructor, path, _links(summaries, number, "instructor", student_only))
             (staging / instructor_page_name(summary.stem)).write_text(page, encoding="utf-8")
 
     index = index_page(summaries, student_only)
