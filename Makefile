@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install lab test test-fast test-grading mutate data bench execute release site clean chromium test-browser test-newcomer
+.PHONY: install lab test test-fast test-grading mutate data bench execute release site clean chromium axe test-browser test-newcomer
 
 # (Re)install when the venv is missing or pyproject.toml changed.
 $(STAMP): pyproject.toml
@@ -58,10 +58,23 @@ chromium:
 	@test -x $(CHROMIUM) || { echo "Installing Debian's chromium for the browser test..."; \
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
+# axe-core, which the browser test injects into every page of the site, at the version system_tests/package-lock.json
+# pins (npm ci installs exactly that, into system_tests/node_modules/); Node.js and npm from Debian when missing.
+AXE := system_tests/node_modules/axe-core/axe.min.js
+
+axe: $(AXE)
+
+$(AXE): system_tests/package.json system_tests/package-lock.json
+	@command -v npm >/dev/null || { echo "Installing Debian's npm for axe-core..."; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; }
+	cd system_tests && npm ci --no-audit --no-fund --loglevel=error
+	touch $(AXE)
+
 # JupyterLab in headless Chromium: run notebook 02, use the explorer, hide/show, a student release;
 # the backprop step-through, a whole training step click by click;
-# then the static site (labkit export html) from file://: maths, pictures, folded solutions, leak scan.
-test-browser: install data chromium
+# then the static site (labkit export html) from file://: maths, pictures, folded solutions, leak scan, and axe-core's
+# WCAG 2.1 AA and best-practice rules on every page, at a desktop's and a phone's width.
+test-browser: install data chromium axe
 	$(BIN)/python -m pip install --quiet -e '.[dev,browser]'
 	LABKIT_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest system_tests/test_jupyterlab.py system_tests/test_stepthrough.py \
 	  system_tests/test_site.py -s -p no:cacheprovider
@@ -96,4 +109,4 @@ bench: install
 	$(BIN)/python -m benchmarks.notebook_times
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache mutants build release site *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache mutants build release site *.egg-info system_tests/node_modules

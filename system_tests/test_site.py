@@ -1,4 +1,9 @@
-"""The static site of the real notebooks (`labkit export html`), opened from file:// in headless Chromium."""
+"""The static site of the real notebooks (`labkit export html`), opened from file:// in headless Chromium.
+
+Every page is measured with axe-core (pinned in system_tests/package.json; `make test-browser` installs it) on a
+desktop and on a phone's width, and must show no violation of any rule axe runs: WCAG 2.1 A and AA, and axe's
+best practices.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,15 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from labkit.tools import assignments, export
+from labkit.tools import assignments, export, figures
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+PAGES = ["index.html"] + [name(path.stem) for path in NOTEBOOKS
+                          for name in (export.student_page_name, export.instructor_page_name)]
+AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+PHONE, DESKTOP = {"width": 400, "height": 860}, {"width": 1280, "height": 900}
+PLACEHOLDER = "No description has been provided for this image"  # nbconvert's alt text where a description is missing
 
 MATH_REPORT = """() => {
     const markdown = [...document.querySelectorAll('.jp-MarkdownOutput')].map(e => e.innerText).join('\\n');
@@ -28,12 +38,41 @@ MATH_REPORT = """() => {
 }"""
 IMAGES = """() => [...document.images].map(img => ({
     loaded: img.complete && img.naturalWidth > 0, inOutput: !!img.closest('.jp-OutputArea-output'),
-    src: img.src.slice(0, 40)}))"""
+    src: img.src.slice(0, 40), alt: img.getAttribute('alt')}))"""
+# axe's violations, less one false alarm: a header cell whose only content is a formula has no text for axe, which
+# counts nothing inside <math> (embedded content, as HTML classes it), while screen readers read MathJax's MathML.
+AXE_RUN = """async () => {
+    const result = await axe.run(document, {resultTypes: ['violations']});
+    const formulaOnly = node => {
+        const cell = document.querySelector(node.target[node.target.length - 1]);
+        const rest = cell.cloneNode(true);
+        rest.querySelectorAll('.MathJax_Preview, .MathJax, script').forEach(e => e.remove());
+        return cell.querySelector('.MJX_Assistive_MathML math') !== null && rest.textContent.trim() === '';
+    };
+    return result.violations.map(v => ({
+        id: v.id, impact: v.impact,
+        nodes: v.nodes.filter(n => !(v.id === 'empty-table-header' && formulaOnly(n)))
+                      .map(n => n.target.join(' ') + ': ' + n.failureSummary.replace(/\\s+/g, ' ').slice(0, 300)),
+    })).filter(v => v.nodes.length);
+}"""
+# Elements that cut their content off: what is too wide must scroll in its own box (MathJax's inner boxes aside).
+CLIPPED = """() => [...document.querySelectorAll('main *')].filter(e => {
+    const overflow = getComputedStyle(e).overflowX;
+    return (overflow === 'hidden' || overflow === 'clip') && e.scrollWidth > e.clientWidth + 1
+        && !e.closest('.MathJax, .MathJax_Display, .MJX_Assistive_MathML');
+}).map(e => e.className.toString() || e.tagName)"""
+# Boxes that scroll sideways and cannot take the keyboard focus, neither they nor anything in them.
+UNFOCUSABLE_SCROLLERS = """() => [...document.querySelectorAll('main *')].filter(e => {
+    const overflow = getComputedStyle(e).overflowX;
+    return (overflow === 'auto' || overflow === 'scroll') && e.scrollWidth > e.clientWidth + 1
+        && e.tabIndex < 0 && !e.querySelector('a[href], [tabindex="0"], summary');
+}).map(e => e.className.toString() || e.tagName)"""
 
 
-def image_outputs(cells) -> int:
-    return sum("image/png" in output.get("data", {}) for cell in cells if cell.cell_type == "code"
-               for output in cell.outputs)
+def shown_figures(cells) -> list[str]:
+    """The alt text each figure among the cells' outputs should have on its page, in order."""
+    return [figures.description(output) or PLACEHOLDER for cell in cells if cell.cell_type == "code"
+            for output in cell.outputs if figures.is_figure(output)]
 
 
 @pytest.fixture(scope="module")
@@ -45,32 +84,58 @@ def site(tmp_path_factory):
     return out, {summary.notebook: summary for summary in summaries}
 
 
-@pytest.fixture(scope="module")
-def tab(browser):
-    """A page that records every request that does not stay on this disk (a CDN, say)."""
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+def new_tab(browser, viewport):
+    """A page that records every request that does not stay on this disk (a CDN, say), and every request that
+    fails (a font MathJax asks for and the site lacks, say). MathJax's own probe for a missing font, the font
+    MathJax_Blank at about:blank, fails by design and is no file of the site."""
+    page = browser.new_page(viewport=viewport)
     page.set_default_timeout(60_000)
     remote: list[str] = []
+    failed: list[str] = []
     page.on("request", lambda request: remote.append(request.url)
             if not request.url.startswith(("file:", "data:", "about:")) else None)
-    page.remote = remote
+    page.on("requestfailed", lambda request: failed.append(request.url) if request.url != "about:blank" else None)
+    page.remote, page.failed = remote, failed
+    return page
+
+
+@pytest.fixture(scope="module")
+def tab(browser):
+    page = new_tab(browser, DESKTOP)
+    yield page
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def phone(browser):
+    page = new_tab(browser, PHONE)
     yield page
     page.close()
 
 
 def open_page(tab, path: Path) -> None:
     tab.goto(path.as_uri())
-    tab.wait_for_selector("html[data-mathjax='typeset']")  # MathJax's first pass is over
+    if path.name != "index.html":
+        tab.wait_for_selector("html[data-mathjax='typeset']")  # MathJax's first pass is over
 
 
-def check_math_and_pictures(tab, name: str, expected_output_images: int) -> None:
+def open_every_fold(tab) -> None:
+    """Open every details element (solutions, contents, figure descriptions), and wait for MathJax to measure again."""
+    tab.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
+    tab.wait_for_function("!MathJax.Hub.queue.pending && !MathJax.Hub.queue.running")
+
+
+def check_math_and_pictures(tab, name: str, expected_alts: list[str]) -> None:
     math = tab.evaluate(MATH_REPORT)
     assert math["jax"] > 0 and math["shown"] >= math["jax"], f"{name}: no typeset maths ({math})"
     assert math["errors"] == [] and math["undefined"] == [], f"{name}: TeX errors {math}"
     assert not math["rawDisplay"] and math["rawInline"] == [], f"{name}: LaTeX left as text {math}"
     images = tab.evaluate(IMAGES)
     assert [image for image in images if not image["loaded"]] == [], f"{name}: pictures that did not load"
-    assert sum(image["inOutput"] for image in images) == expected_output_images, name
+    alts = [image["alt"] for image in images if image["inOutput"]]
+    assert alts == expected_alts, f"{name}: the pictures' alt texts are not the notebook's descriptions"
+    print(f"\n{name}: {sum(alt != PLACEHOLDER for alt in alts)} of {len(alts)} pictures described")
+    assert tab.failed == [], f"{name}: requests that failed"
 
 
 def test_index_lists_every_notebook_and_links_both_versions(tab, site, screenshots):
@@ -98,8 +163,8 @@ def test_student_page_has_its_maths_and_pictures_and_no_solution(tab, site, scre
     # Outputs of exercises, of checks and of cells that run the exercises' code are not shown to students.
     kept = [cell for index, cell in enumerate(source.cells) if not assignments.is_exercise(cell)
             and not export._runs_solutions(cell) and index not in summary.dropped_outputs]
-    check_math_and_pictures(tab, name, image_outputs(kept))
-    assert tab.locator("details").count() == 0
+    check_math_and_pictures(tab, name, shown_figures(kept))
+    assert tab.locator("details.labkit-solution").count() == 0
     code = "\n".join(tab.locator(".jp-CodeCell .jp-InputArea-editor").all_inner_texts())
     regions = sum(len(assignments.solution_regions(c.source)) for c in source.cells if c.cell_type == "code")
     assert code.count("raise NotImplementedError()") == regions
@@ -119,7 +184,7 @@ def test_instructor_page_folds_every_solution_until_clicked(tab, site, screensho
     name = export.instructor_page_name(path.stem)
     open_page(tab, out / name)
     source = nbformat.read(path, as_version=4)
-    check_math_and_pictures(tab, name, image_outputs(source.cells))
+    check_math_and_pictures(tab, name, shown_figures(source.cells))
 
     regions = sum(len(assignments.solution_regions(c.source)) for c in source.cells if c.cell_type == "code")
     answers = sum(assignments.is_answer(c) for c in source.cells)
@@ -154,3 +219,73 @@ def test_instructor_page_folds_every_solution_until_clicked(tab, site, screensho
     assert code.is_visible() and code.inner_text().strip()
     tab.screenshot(path=screenshots / f"site-instructor-{path.stem}-code-opened.png")
     assert tab.remote == []
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+@pytest.mark.parametrize("name", PAGES)
+def test_axe_finds_no_violation_and_nothing_is_cut_off(browser, site, screenshots, name, viewport):
+    if not AXE.is_file():
+        pytest.fail(f"axe-core is missing ({AXE}): `make test-browser` installs it (npm ci in system_tests/).")
+    out, _ = site
+    tab = new_tab(browser, viewport)
+    try:
+        open_page(tab, out / name)
+        if name != "index.html":
+            open_every_fold(tab)  # axe measures what is shown: the solutions' code and outputs too
+        tab.add_script_tag(path=str(AXE))
+        violations = tab.evaluate(AXE_RUN)
+        width = viewport["width"]
+        print(f"\naxe-core {tab.evaluate('axe.version')}, {name} at {width} px: "
+              f"{sum(len(v['nodes']) for v in violations)} violation(s)")
+        assert violations == [], f"{name} at {width} px: {violations}"
+        assert tab.evaluate("document.documentElement.scrollWidth") <= width, f"{name} scrolls sideways"
+        assert tab.evaluate(CLIPPED) == [], f"{name} at {width} px cuts content off"
+        assert tab.evaluate(UNFOCUSABLE_SCROLLERS) == [], f"{name} at {width} px: a box the keyboard cannot scroll"
+        if viewport is PHONE:
+            tab.evaluate("window.scrollTo(0, 0)")
+            tab.screenshot(path=screenshots / f"site-phone-{Path(name).stem}.png")
+        assert tab.remote == [] and tab.failed == []
+    finally:
+        tab.close()
+
+
+def test_formulas_in_tables_stay_whole(phone, site, screenshots):
+    out, _ = site
+    open_page(phone, out / export.student_page_name(NOTEBOOKS[0].stem))
+    # a formula's height in font sizes: about 1.2 on one line; 2.7 where MathJax broke "Y^0 = X" over two lines
+    heights = phone.evaluate("""[...document.querySelectorAll('td .MathJax, th .MathJax')].map(m =>
+        m.getBoundingClientRect().height / parseFloat(getComputedStyle(m.closest('td, th')).fontSize))""")
+    assert heights and max(heights) < 2, heights
+    phone.locator(".labkit-scroll").first.scroll_into_view_if_needed()
+    phone.screenshot(path=screenshots / "site-phone-01-table.png")
+
+
+def test_a_keyboard_skips_to_the_notebook_and_moves_by_contents_and_neighbours(phone, site, screenshots):
+    out, _ = site
+    open_page(phone, out / export.student_page_name(NOTEBOOKS[1].stem))
+    phone.keyboard.press("Tab")
+    skip = phone.locator(".labkit-skip")
+    assert phone.evaluate("document.activeElement.className") == "labkit-skip"
+    box = skip.bounding_box()
+    assert box["y"] >= 0 and box["height"] > 0  # shown when it has the focus
+    phone.screenshot(path=screenshots / "site-phone-skip-link.png")
+    phone.keyboard.press("Enter")
+    assert phone.evaluate("document.activeElement.id") == "labkit-notebook"
+
+    phone.locator("nav.labkit-toc summary").click()
+    entries = phone.locator("nav.labkit-toc a")
+    assert entries.count() >= 5
+    phone.screenshot(path=screenshots / "site-phone-contents.png")
+    entry = entries.nth(2)
+    anchor = entry.get_attribute("href")
+    entry.click()
+    heading = phone.locator(f'[id="{anchor.removeprefix("#")}"]')  # an id may start with a digit, a CSS # may not
+    assert abs(heading.bounding_box()["y"]) < 50, "the contents' link does not bring its heading to the top"
+
+    pager = phone.locator("nav.labkit-pager")
+    pager.scroll_into_view_if_needed()
+    phone.screenshot(path=screenshots / "site-phone-pager.png")
+    assert pager.locator("a[rel=prev]").get_attribute("href") == export.student_page_name(NOTEBOOKS[0].stem)
+    pager.locator("a[rel=next]").click()
+    phone.wait_for_url(f"**/{export.student_page_name(NOTEBOOKS[2].stem)}")
+    assert phone.remote == []

@@ -157,6 +157,18 @@ def test_leak_scan_catches_planted_leaks(tmp_path, how, capsys):
     assert "LEAK" in capsys.readouterr().err
 
 
+def test_leak_scan_of_a_notebook_in_memory_tells_a_leaking_output_from_a_leaking_source(tmp_path):
+    src = make_notebook(tmp_path / "hw.ipynb")
+    student, _, _ = assignments.student_version(nbformat.read(src, as_version=4))
+    student.cells[1].outputs = [new_output("stream", name="stdout", text=ANSWER)]
+    student.cells[4].source += "\n\nresult = x * x  # the secret trick"
+    leaks = assignments.LeakScan({src: nbformat.read(src, as_version=4)}).notebook("hw.ipynb", student)
+    assert [(leak.cell, leak.in_output, leak.text) for leak in leaks] == [
+        (1, True, ANSWER), (4, False, "result = x * x  # the secret trick")]
+    assert str(leaks[0]).startswith("hw.ipynb, cell 1 output: 'The derivative of a square")
+    assert str(leaks[1]).startswith("hw.ipynb, cell 4: 'result = x * x")
+
+
 def test_clean_release_passes_the_scan(tmp_path, capsys):
     src = make_notebook(tmp_path / "hw.ipynb")
     assignments.release([src], tmp_path / "out")

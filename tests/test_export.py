@@ -3,8 +3,13 @@
 import base64
 import copy
 import re
+import shutil
 import struct
+import subprocess
+import sys
+import zipfile
 import zlib
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -27,6 +32,7 @@ INLINE_MATH = r"$\mathbf z^\ell = W^\ell \mathbf y^{\ell-1}$"
 DISPLAY_MATH = "$$\n" + r"\delta^L = \nabla_{\mathbf y} \mathcal E \odot \phi'(\mathbf z^L), \quad a_{ij} * b_{jk}" \
     + "\n$$"
 WIDGET = {"model_id": "0123abcd", "version_major": 2, "version_minor": 0}
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def png(width: int, rgb: tuple[int, int, int]) -> str:
@@ -291,3 +297,130 @@ def test_links_work_for_notebook_names_with_spaces(tmp_path):
     assert (tmp_path / "site" / "week 1 #2.student.html").is_file()
     assert 'href="week%201%20%232.student.html"' in page(tmp_path / "site", "index.html")
     assert 'href="week%201%20%232.instructor.html"' in page(tmp_path / "site", "week 1 #2.student.html")
+
+
+@pytest.mark.slow
+def test_a_built_wheel_ships_every_template_stylesheet_and_script_of_the_site(tmp_path):
+    # a copy of what the wheel is built from, so that the build leaves nothing in the working tree
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, project)
+    shutil.copytree(ROOT / "labkit", project / "labkit", ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+                    "--wheel-dir", str(tmp_path / "dist"), str(project)], check=True, capture_output=True)
+    (wheel,) = (tmp_path / "dist").glob("labkit-*.whl")
+    shipped = {name for name in zipfile.ZipFile(wheel).namelist() if name.startswith("labkit/tools/site/")}
+    site_files = {f"labkit/tools/site/{p.name}" for p in (ROOT / "labkit" / "tools" / "site").iterdir()}
+    assert {"labkit/tools/site/page.html.j2", "labkit/tools/site/page.css"} <= site_files
+    assert shipped == site_files
+
+
+DESCRIBED = "A red bar three pixels wide: the loss after training, far below the blue bar of the untrained network."
+PLACEHOLDER = "No description has been provided for this image"  # what nbconvert writes where a description is missing
+
+
+def figure_cells():
+    """A figure described in its metadata, one drawn as an HTML <img alt>, and one with no description."""
+    described = new_output("display_data", data={"image/png": PUBLIC_PICTURE, "text/plain": "<Figure>"},
+                           metadata={"image/png": {"alt": DESCRIBED}})
+    as_html = new_output("display_data", data={
+        "text/html": f'<img alt="The blue bar, &lt;untrained&gt;." src="data:image/png;base64,{PUBLIC_PICTURE}">',
+        "text/plain": "The blue bar, <untrained>."})
+    bare = new_output("display_data", data={"image/png": png(4, (10, 150, 10)), "text/plain": "<Figure>"})
+    return [new_code_cell("plot_loss()", execution_count=5, outputs=[described]),
+            new_code_cell("display_html()", execution_count=6, outputs=[as_html]),
+            new_code_cell("plot_bare()", execution_count=7, outputs=[bare])]
+
+
+def test_each_figure_takes_its_description_as_alt_text_and_a_missing_one_is_reported(tmp_path, capsys):
+    src = make_notebook(tmp_path / "hw.ipynb", extra_cells=figure_cells())
+    assert main(["export", "html", str(tmp_path / "site"), str(src)]) == 0
+    out = capsys.readouterr().out
+    # the exercise's solution picture, the public one without a description, and the three figures
+    assert "hw.ipynb: 1 exercise(s) and 1 written answer(s); 2 of 5 figure(s) described" in out
+    assert [line for line in out.splitlines() if "warning" in line] == [
+        f"  warning: hw.ipynb, cell {cell}, output {output}: a figure without a description (its alt text is "
+        "nbconvert's placeholder); set output.metadata['image/png']['alt'] where it is drawn"
+        for cell, output in ((2, 1), (6, 0), (9, 0))]
+    student = page(tmp_path / "site", "hw.student.html")
+    alts = re.findall(r'<img alt="([^"]*)"[^>]*src="data:image/png', student)
+    assert alts == [PLACEHOLDER, DESCRIBED, "The blue bar, &lt;untrained&gt;.", PLACEHOLDER]
+    captions = re.findall(r"<figcaption>.*?<p>(.*?)</p>", student, re.S)
+    assert captions == [DESCRIBED, "The blue bar, &lt;untrained&gt;."]  # readable under the figure too
+
+
+def sections_notebook(path):
+    return make_notebook(path, extra_cells=[
+        new_markdown_cell("## Part $A$: the `code`\n\nText.\n\n### A detail\n\n## Part $A$: the `code`"),
+        new_markdown_cell("## The hidden heading of an answer", metadata={"tags": ["solution"]}),
+        new_code_cell("show()", execution_count=5, outputs=[new_output(
+            "display_data", data={"text/html": "<h2>An output's heading</h2>"})]),
+        new_markdown_cell("| | value |\n|---|---|\n| a | 1 |"),
+    ])
+
+
+@pytest.fixture(scope="module")
+def two_notebooks(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("two")
+    sections_notebook(folder / "a.ipynb")
+    sections_notebook(folder / "b.ipynb")
+    export.export_html([folder], folder / "site")
+    return folder / "site"
+
+
+def test_each_page_lists_its_sections_and_links_them(two_notebooks):
+    instructor = page(two_notebooks, "a.instructor.html")
+    toc = re.search(r'<nav aria-label="Contents of this notebook" class="labkit-toc">(.*?)</nav>', instructor, re.S)
+    entries = re.findall(r'<a href="#([^"]+)">(.*?)</a>', toc.group(1))
+    # two headings alike, one under the other; neither the answer's heading nor the output's
+    assert entries == [("part-a-the-code", "Part $A$: the <code>code</code>"), ("a-detail", "A detail"),
+                       ("part-a-the-code-2", "Part $A$: the <code>code</code>")]
+    assert re.search(r"<li><a href=\"#part-a-the-code\">.*?<ol><li><a href=\"#a-detail\">", toc.group(1), re.S)
+    for anchor, _ in entries:
+        assert instructor.count(f'id="{anchor}"') == 1
+    assert "Contents (3 sections)" in toc.group(1)
+
+
+def test_a_page_without_sections_has_no_contents(site):
+    out, _ = site
+    assert "labkit-toc" not in page(out, "hw.student.html").split("</style>")[-1]
+
+
+def test_each_page_links_the_same_version_of_the_notebooks_before_and_after_it(two_notebooks):
+    def pager(name):
+        nav = re.search(r'<nav aria-label="Previous and next notebook" class="labkit-pager">(.*?)</nav>',
+                        page(two_notebooks, name), re.S).group(1)
+        return re.findall(r'<a href="([^"]+)"(?: rel="(\w+)")?>([^<]*)</a>', nav)
+
+    title = "A tiny assignment"
+    assert pager("a.student.html") == [("index.html", "", "All notebooks"),
+                                       ("b.student.html", "next", f"Next: {title} \u2192")]
+    assert pager("b.student.html") == [("a.student.html", "prev", f"\u2190 Previous: {title}"),
+                                       ("index.html", "", "All notebooks")]
+    assert pager("b.instructor.html")[0][:2] == ("a.instructor.html", "prev")
+
+
+def test_a_skip_link_leads_past_the_header_to_the_notebook(two_notebooks):
+    student = page(two_notebooks, "a.student.html")
+    body = student[student.index("<body"):]
+    first_link = re.search(r"<a [^>]*>", body).group(0)
+    assert first_link == '<a class="labkit-skip" href="#labkit-notebook">'
+    assert body.index('<main id="labkit-notebook"') > body.index("</header>") > body.index("labkit-toc")
+
+
+def test_tables_scroll_in_a_box_of_their_own_and_their_empty_corner_is_no_header(two_notebooks):
+    student = page(two_notebooks, "a.student.html")
+    table = re.search(r'<div class="labkit-scroll">\s*<table>(.*?)</table>\s*</div>', student, re.S).group(1)
+    assert re.findall(r"<(th|td)>([^<]*)</\1>", table) == [("td", ""), ("th", "value"), ("td", "a"), ("td", "1")]
+
+
+def test_a_solution_picture_drawn_as_an_html_img_is_kept_off_the_student_page(tmp_path, capsys):
+    drawn = new_output("display_data", data={
+        "text/html": f'<img alt="The solution\'s curve." src="data:image/png;base64,{SOLUTION_PICTURE}">'})
+    again = new_code_cell("show_again()", execution_count=5, outputs=[new_output(
+        "display_data", data={"image/png": SOLUTION_PICTURE, "text/plain": "<Figure>"})])
+    src = make_notebook(tmp_path / "hw.ipynb", exercise_outputs=[drawn], extra_cells=[again])
+    assert main(["export", "html", str(tmp_path / "site"), str(src)]) == 0
+    assert "student page leaves out the outputs of cell(s) 7" in capsys.readouterr().out
+    assert SOLUTION_PICTURE not in page(tmp_path / "site", "hw.student.html")

@@ -2,6 +2,7 @@
 
 - ``assignments``: solution markers, hide/show, the student release and its leak scan;
 - ``export``: the notebooks as a static web site, student and instructor pages;
+- ``figures``: the figures' text alternatives, as notebook outputs carry them, for the site;
 - ``mnist``: the verified MNIST download and cache behind ``labkit.datasets.load_mnist``;
 - ``threads``: numpy's BLAS thread pool sized to the CPUs the process can really use;
 - ``cli``: the ``labkit`` command that drives them.

@@ -32,6 +32,8 @@ from pathlib import Path
 
 import nbformat
 
+from . import figures
+
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 SOLUTION_TAG, CHECK_TAG, HIDE_TAG = "solution", "check", "hide-input"
@@ -276,10 +278,11 @@ class Leak:
     cell: int | None
     text: str
     origin: str
+    in_output: bool = False  # found in the cell's outputs, not in its source, metadata or attachments
 
     def __str__(self) -> str:
         where = f"{self.file}, cell {self.cell}" if self.cell is not None else self.file
-        return f"{where}: {self.text!r} (from {self.origin})"
+        return f"{where}{' output' if self.in_output else ''}: {self.text!r} (from {self.origin})"
 
 
 NUMBER = re.compile(r"-?\d+\.\d{4,}")
@@ -321,7 +324,7 @@ def solution_fingerprints(sources: dict) -> dict[str, str]:
                 for output in cell.get("outputs", []):
                     text = _output_text(output)
                     found.update({num: origin + " output" for num in NUMBER.findall(text) if num not in public_text})
-                    if png := output.get("data", {}).get("image/png"):
+                    if png := figures.png_data(output):  # a PNG output, or a picture in an HTML one
                         found[png.replace("\n", "")[:80]] = origin + " image"
             elif is_check(cell) and (hidden := hidden_test_regions(cell.source, path, index)):
                 all_lines = cell.source.splitlines()
@@ -359,25 +362,46 @@ def _strings(value) -> Iterator[str]:
             yield from _strings(item)
 
 
+class LeakScan:
+    """The fingerprints of the ``sources``' solutions, made once, and the search for them in notebooks and texts.
+
+    The student release scans the files it wrote (``scan_for_leaks``); the web site scans its notebooks and pages
+    as they are made, in memory. A notebook is searched cell by cell, each cell's outputs apart from the rest of
+    it, so that a caller can tell a leaking output from a leaking source.
+    """
+
+    def __init__(self, sources: dict) -> None:
+        self.fingerprints = solution_fingerprints(sources)
+
+    def notebook(self, name: str, nb) -> list[Leak]:
+        leaks = []
+        for index, cell in enumerate(nb.cells):
+            rest = {key: value for key, value in cell.items() if key != "outputs"}
+            leaks += self._find(name, index, "\n".join(_strings(rest)))
+            leaks += self._find(name, index, "\n".join(_strings(cell.get("outputs", []))), in_output=True)
+        return leaks + self._find(name, None, "\n".join(_strings(dict(nb.metadata))))
+
+    def text(self, name: str, text: str) -> list[Leak]:
+        return self._find(name, None, text)
+
+    def _find(self, name: str, cell: int | None, haystack: str, in_output: bool = False) -> list[Leak]:
+        return [Leak(name, cell, fp, origin, in_output) for fp, origin in self.fingerprints.items() if fp in haystack]
+
+
 def scan_for_leaks(folder, sources) -> list[Leak]:
     """Search every file under ``folder`` for solution content of the ``sources`` notebooks."""
     if not isinstance(sources, dict):
         sources = {path: read_notebook(path) for path in notebook_paths(sources)}
-    fingerprints = solution_fingerprints(sources)
+    scan = LeakScan(sources)
     leaks = []
     for file in sorted(Path(folder).rglob("*")):
         if not file.is_file():
             continue
         text = file.read_text(encoding="utf-8", errors="ignore")
         if file.suffix == ".ipynb":
-            nb = nbformat.reads(text, as_version=4)
-            places: list[tuple[int | None, str]] = [(i, "\n".join(_strings(dict(cell))))
-                                                    for i, cell in enumerate(nb.cells)]
-            places.append((None, "\n".join(_strings(dict(nb.metadata)))))
+            leaks += scan.notebook(file.name, nbformat.reads(text, as_version=4))
         else:
-            places = [(None, text)]
-        for cell, haystack in places:
-            leaks += [Leak(file.name, cell, fp, origin) for fp, origin in fingerprints.items() if fp in haystack]
+            leaks += scan.text(file.name, text)
     return leaks
 
 

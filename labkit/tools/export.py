@@ -2,21 +2,21 @@
 
 - A **student page** is the student release of the notebook (``assignments.student_version``: solution
   regions stubbed, written answers replaced by the placeholder) with the outputs of every other cell put
-  back, except those of checks and of cells that run the exercises' code (``with uses(...)``). An output
-  that the leak scan finds a piece of a solution in is left out, with a note; the pages are then scanned
-  like a release, and any other leak stops the export before anything is written.
+  back, except those of checks and of cells that run the exercises' code (``with uses(...)``). One leak
+  scan searches each student notebook and each page, in memory, for the solutions: an output that shows a
+  piece of one is left out, with a note, and any other leak stops the export before anything is written.
 - An **instructor page** shows the notebook as it is, outputs included, with each solution region and
   each written answer folded in a ``<details>`` block ("Solution"), closed until clicked.
 
-nbconvert renders the cells. The maths is typeset in the browser by MathJax 2.7, copied into the site
-from the ``jupyter-server-mathjax`` package; pictures are embedded as data URIs and every link is
-relative, so the site needs no internet and works from ``file://``.
+nbconvert renders the cells, with the template, CSS and scripts in ``site/`` beside this module (package
+data). The maths is typeset in the browser by MathJax 2.7, copied into the site from the
+``jupyter-server-mathjax`` package; pictures are embedded as data URIs and every link is relative, so the
+site needs no internet and works from ``file://``.
 """
 
 from __future__ import annotations
 
 import copy
-import html
 import importlib.util
 import os
 import re
@@ -25,144 +25,20 @@ import shutil
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import quote
 
 import nbformat
 
-from . import assignments
+from . import assignments, figures
+from .figures import Figure
 
 MARKER = ".labkit-site"  # in every site folder, so that an export replaces only a folder it wrote itself
 MATHJAX_DIR = "mathjax"
+SITE_FILES = "site"  # the templates, CSS and scripts of the pages, beside this module
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_NOTE = ("<p class=\"labkit-note\">An interactive explorer runs here in the notebook: "
                "open the notebook in JupyterLab to use it.</p>")
 DROPPED_NOTE = ("<p class=\"labkit-note\">This output is left out of the student version: "
                 "it shows part of a solution.</p>")
-
-MATHJAX_CONFIG = r"""MathJax.Hub.Config({
-  tex2jax: {inlineMath: [["$", "$"], ["\\(", "\\)"]], displayMath: [["$$", "$$"], ["\\[", "\\]"]],
-            processEscapes: true, processEnvironments: true},
-  TeX: {equationNumbers: {autoNumber: "AMS", useLabelIds: true}},
-  MMLorHTML: {prefer: "HTML"},
-  "HTML-CSS": {availableFonts: [], preferredFont: null, webFont: "STIX-Web", imageFont: null,
-               linebreaks: {automatic: true}},
-  displayAlign: "center", messageStyle: "none"
-});
-MathJax.Hub.Register.StartupHook("End", function () {  // the first typesetting is over (tests wait for this)
-  document.documentElement.setAttribute("data-mathjax", "typeset");
-});"""
-
-# Math inside a <details> is typeset while it is closed, so it is measured again when it opens.
-RERENDER_ON_OPEN = """document.addEventListener("toggle", function (event) {
-  if (event.target.open && window.MathJax && MathJax.Hub) {
-    MathJax.Hub.Queue(["Rerender", MathJax.Hub, event.target]);
-  }
-}, true);"""
-
-PAGE_CSS = """
-main { max-width: 1040px; margin: 0 auto; padding: 0 16px 48px; }
-.labkit-bar { max-width: 1040px; margin: 0 auto; padding: 12px 16px; font-family: var(--jp-ui-font-family);
-  font-size: 14px; display: flex; gap: 16px; align-items: baseline; flex-wrap: wrap; }
-.labkit-bar a { color: #1a5fb4; }
-.labkit-bar .labkit-version { font-weight: 600; }
-.labkit-banner { max-width: 1008px; margin: 0 auto 8px; padding: 8px 16px; border-radius: 6px;
-  font-family: var(--jp-ui-font-family); font-size: 14px; background: #fff4e0; border: 1px solid #f0c36d; }
-details.labkit-solution { margin: 4px 0; border: 1px solid #9ccc9c; border-left: 5px solid #2e7d32;
-  border-radius: 4px; background: #f5faf5; }
-details.labkit-solution > summary { cursor: pointer; padding: 4px 10px; font-family: var(--jp-ui-font-family);
-  font-size: 14px; font-weight: 600; color: #1b5e20; }
-details.labkit-solution[open] > summary { border-bottom: 1px solid #cfe3cf; }
-details.labkit-answer { margin: 4px var(--jp-cell-padding) 4px
-  calc(var(--jp-cell-prompt-width) + var(--jp-cell-padding) + 12px); }  /* lined up with the code cells */
-details.labkit-answer .jp-InputPrompt { display: none; }
-details.labkit-solution > .jp-Cell-outputWrapper { padding: 0 6px; }
-.labkit-parts .highlight pre { margin: 0; }
-.labkit-parts details.labkit-solution .highlight { background: transparent; }
-.labkit-note { font-family: var(--jp-ui-font-family); font-size: 13px; font-style: italic; color: #555; }
-.jp-OutputArea-output img { max-width: 100%; height: auto; }
-"""
-
-TEMPLATE = """{%- extends 'index.html.j2' -%}
-{#- nbconvert's lab page, with nothing fetched from the internet and solutions folded for instructors -#}
-{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
-{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
-{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
-{%- block html_head_js_mathjax -%}
-<script type="text/x-mathjax-config">
-{{ resources.labkit.mathjax_config }}
-</script>
-<script src="{{ resources.labkit.mathjax_url }}"></script>
-<script>
-{{ resources.labkit.rerender }}
-</script>
-{%- endblock html_head_js_mathjax -%}
-{%- block extra_css -%}
-<style type="text/css">{{ resources.labkit.css }}</style>
-{%- endblock extra_css -%}
-
-{%- block body_header -%}
-{{ super() }}
-<nav class="labkit-bar">{{ resources.labkit.nav }}</nav>
-{%- if resources.labkit.banner %}<div class="labkit-banner">{{ resources.labkit.banner }}</div>{% endif -%}
-{%- endblock body_header -%}
-
-{% block markdowncell scoped %}
-{%- if resources.labkit.instructor and 'solution' in cell.metadata.get('tags', []) -%}
-<details class="labkit-solution labkit-answer"><summary>Solution (written answer)</summary>
-{{ super() }}
-</details>
-{%- else -%}
-{{ super() }}
-{%- endif -%}
-{% endblock markdowncell %}
-
-{% block input %}
-{%- if cell.metadata.get('labkit_parts') -%}
-<div class="jp-CodeMirrorEditor jp-Editor jp-InputArea-editor labkit-parts" data-type="inline">
-<div class="cm-editor cm-s-jupyter">
-{%- for kind, code in cell.metadata.labkit_parts -%}
-{%- if kind == 'solution' %}
-<details class="labkit-solution"><summary>Solution</summary>
-{{ code | highlight_code(metadata=cell.metadata) | clean_html }}
-</details>
-{%- else %}
-{{ code | highlight_code(metadata=cell.metadata) | clean_html }}
-{%- endif -%}
-{%- endfor %}
-</div>
-</div>
-{%- else -%}
-{{ super() }}
-{%- endif -%}
-{% endblock input %}
-
-{% block output_group %}
-{%- if cell.metadata.get('labkit_parts') and cell.outputs -%}
-<details class="labkit-solution"><summary>Output of the solution</summary>
-{{ super() }}
-</details>
-{%- else -%}
-{{ super() }}
-{%- endif -%}
-{% endblock output_group %}
-"""
-
-INDEX_CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
-  color: #1f2328; background: #fafafa; margin: 0; line-height: 1.5; }
-main { max-width: 860px; margin: 0 auto; padding: 32px 20px 64px; }
-h1 { font-size: 28px; margin: 0 0 4px; }
-p.lead { color: #555; margin: 0 0 28px; }
-ol.notebooks { list-style: none; padding: 0; margin: 0; }
-ol.notebooks li { background: #fff; border: 1px solid #d8dee4; border-radius: 8px; padding: 14px 18px;
-  margin: 0 0 12px; }
-ol.notebooks .title { font-size: 18px; font-weight: 600; margin: 0 0 6px; }
-ol.notebooks .links a { display: inline-block; margin-right: 18px; color: #1a5fb4; text-decoration: none; }
-ol.notebooks .links a:hover { text-decoration: underline; }
-ol.notebooks .links { margin: 0 0 4px; }
-ol.notebooks .facts { color: #57606a; font-size: 14px; margin: 0; }
-footer { color: #57606a; font-size: 13px; margin-top: 32px; }
-"""
 
 
 class ExportLeakError(assignments.LeakError):
@@ -181,16 +57,26 @@ class PageSummary:
     exercises: int
     answers: int
     dropped_outputs: list[int] = field(default_factory=list)  # cells whose outputs students do not see
+    figures: list[Figure] = field(default_factory=list)  # the pictures among the notebook's outputs
 
     @property
     def stem(self) -> str:
         return Path(self.notebook).stem
+
+    @property
+    def undescribed(self) -> list[Figure]:
+        return [figure for figure in self.figures if figure.description is None]
 
     def __str__(self) -> str:
         text = f"{self.notebook}: {self.exercises} exercise(s) and {self.answers} written answer(s)"
         if self.dropped_outputs:
             cells = ", ".join(map(str, self.dropped_outputs))
             text += f"; student page leaves out the outputs of cell(s) {cells} (they show part of a solution)"
+        if self.figures:
+            text += f"; {len(self.figures) - len(self.undescribed)} of {len(self.figures)} figure(s) described"
+        for figure in self.undescribed:
+            text += (f"\n  warning: {self.notebook}, {figure}: a figure without a description (its alt text is "
+                     "nbconvert's placeholder); set output.metadata['image/png']['alt'] where it is drawn")
         return text
 
 
@@ -272,13 +158,14 @@ def instructor_notebook(nb, path) -> nbformat.NotebookNode:
 
 
 def _for_the_page(nb, title: str) -> nbformat.NotebookNode:
-    """Widget outputs as notes, no widget state (a static page cannot run it), the title set."""
+    """Widget outputs as notes, no widget state (a static page cannot run it), every figure a PNG output with its
+    description in the metadata (the one form the template draws), the title set."""
     nb = copy.deepcopy(nb)
     nb.metadata.pop("widgets", None)
     nb.metadata["title"] = title
     for cell in nb.cells:
         if cell.cell_type == "code":
-            cell.outputs = _static_outputs(cell.outputs)
+            cell.outputs = [figures.as_image_output(output) for output in _static_outputs(cell.outputs)]
     return nb
 
 
@@ -312,41 +199,46 @@ def copy_mathjax(target: Path) -> None:
     shutil.copytree(source, target, ignore=ignore)
 
 
+def _site_files():
+    """The site's templates, CSS and scripts (``labkit/tools/site/``), wherever the package is installed."""
+    from jinja2 import PackageLoader
+
+    return PackageLoader(__package__, SITE_FILES)
+
+
 class _Renderer:
-    """One nbconvert exporter, reused for every page."""
+    """One nbconvert exporter with labkit's page template (``site/page.html.j2``), reused for every page."""
 
     def __init__(self) -> None:
-        from jinja2 import DictLoader
+        from jinja2 import PrefixLoader
         from nbconvert import HTMLExporter
 
-        self.exporter = HTMLExporter(template_name="lab", template_file="labkit_page.html.j2",
-                                     extra_loaders=[DictLoader({"labkit_page.html.j2": TEMPLATE})],
-                                     embed_images=True, exclude_anchor_links=True)
+        # under a prefix, so that no file of ours can stand in for one of nbconvert's templates
+        loader = PrefixLoader({"labkit": _site_files()})
+        self.exporter = HTMLExporter(template_name="lab", template_file="labkit/page.html.j2",
+                                     extra_loaders=[loader], embed_images=True, exclude_anchor_links=True)
 
-    def render(self, nb, path: Path, *, instructor: bool, nav: str, banner: str) -> str:
+    def render(self, nb, path: Path, links: dict) -> str:
+        """The page of nb; ``links`` are what the template's ``resources.labkit`` holds besides MathJax's address."""
         resources = {
             "metadata": {"name": path.stem, "path": str(path.parent)},
-            "labkit": {
-                "instructor": instructor, "nav": nav, "banner": banner, "css": PAGE_CSS,
-                "mathjax_config": MATHJAX_CONFIG, "rerender": RERENDER_ON_OPEN,
-                "mathjax_url": f"{MATHJAX_DIR}/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe",
-            },
+            "labkit": {**links, "mathjax_url": f"{MATHJAX_DIR}/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"},
         }
         body, _ = self.exporter.from_notebook_node(nb, resources=resources)
-        return body
+        return finish_page(body)
 
 
-def _nav(summary: PageSummary, current: str, student_only: bool) -> str:
-    links = ['<a href="index.html">&larr; All notebooks</a>']
-    versions = [("student", "Student version", student_page_name(summary.stem))]
-    if not student_only:
-        versions.append(("instructor", "Instructor version (with solutions)", instructor_page_name(summary.stem)))
-    for name, label, href in versions:
-        if name == current:
-            links.append(f'<span class="labkit-version">{label}</span>')
-        else:
-            links.append(f'<a href="{quote(href)}">{label}</a>')
-    return " ".join(links)
+def _links(summaries: list[PageSummary], number: int, version: str, student_only: bool) -> dict:
+    """What a page links to: the versions of its notebook (its own without a link), and the same version's pages
+    of the notebooks before and after it, as (title, href) (None at either end)."""
+    names = {"student": student_page_name, "instructor": instructor_page_name}
+    labels = {"student": "Student version", "instructor": "Instructor version (with solutions)"}
+    shown = ["student"] if student_only else ["student", "instructor"]
+    stem = summaries[number].stem
+    neighbours = {side: (summaries[i].title, names[version](summaries[i].stem)) if 0 <= i < len(summaries) else None
+                  for side, i in (("previous", number - 1), ("next", number + 1))}
+    return {"instructor": version == "instructor", **neighbours,
+            "versions": [(labels[v], None if v == version else names[v](stem)) for v in shown]}
 
 
 def _count(n: int, noun: str) -> str:
@@ -354,39 +246,74 @@ def _count(n: int, noun: str) -> str:
 
 
 def index_page(summaries: list[PageSummary], student_only: bool) -> str:
-    items = []
-    for s in summaries:
-        links = f'<a href="{quote(student_page_name(s.stem))}">Student version</a>'
-        if not student_only:
-            links += f'<a href="{quote(instructor_page_name(s.stem))}">Instructor version (with solutions)</a>'
-        facts = f"{_count(s.exercises, 'exercise')}, {_count(s.answers, 'written answer')} &middot; " \
-                f"{html.escape(s.notebook)}"
-        items.append(f'<li><p class="title">{html.escape(s.title)}</p>\n<p class="links">{links}</p>\n'
-                     f'<p class="facts">{facts}</p></li>')
-    audience = ("the student versions: exercises to fill in, written answers to give"
-                if student_only else "a student version (exercises to fill in) and an instructor version "
-                "(solutions folded, click to open)")
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="labkit export html">
-<title>labkit notebooks: backpropagation and regularization</title>
-<style>{INDEX_CSS}</style>
-</head>
-<body>
-<main>
-<h1>Backpropagation and regularization, by hand</h1>
-<p class="lead">The labkit notebooks, each as {audience}. To run a notebook, open it in JupyterLab.</p>
-<ol class="notebooks">
-{chr(10).join(items)}
-</ol>
-<footer>Written by <code>labkit export html</code>. MathJax is included, so these pages work offline.</footer>
-</main>
-</body>
-</html>
-"""
+    from jinja2 import Environment
+
+    environment = Environment(loader=_site_files(), autoescape=True, keep_trailing_newline=True)
+    pages = [{"title": s.title, "notebook": s.notebook, "student": student_page_name(s.stem),
+              "instructor": instructor_page_name(s.stem),
+              "facts": f"{_count(s.exercises, 'exercise')}, {_count(s.answers, 'written answer')}"}
+             for s in summaries]
+    return environment.get_template("index.html.j2").render(pages=pages, student_only=student_only)
+
+
+# -- what nbconvert's page lacks ---------------------------------------------------------------------------
+
+
+def finish_page(page: str) -> str:
+    """The rendered page with an anchor on each section heading and its table of contents filled in, each Markdown
+    table in a box of its own that scrolls sideways on a narrow screen, and no header cell that is empty."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(page, "html.parser")
+    _fill_contents(soup)
+    for table in soup.select(".jp-RenderedMarkdown table"):
+        table.wrap(soup.new_tag("div", attrs={"class": "labkit-scroll"}))  # page.js makes it focusable if it scrolls
+    for cell in soup.select("th"):
+        if not cell.get_text(strip=True) and not cell.find(True):
+            cell.name = "td"  # the corner of a table labels nothing: a header cell there is announced empty
+    return str(soup)
+
+
+def _fill_contents(soup) -> None:
+    """Give each section heading (levels 2 and 3 of the notebook's own Markdown, not of a folded answer or an
+    output) an id, and list them in nav.labkit-toc, level 3 nested under level 2; no headings, no contents."""
+    nav = soup.select_one("nav.labkit-toc")
+    headings = [h for h in soup.select("main .jp-MarkdownCell h2, main .jp-MarkdownCell h3")
+                if h.find_parent("details") is None]
+    if not headings:
+        nav.decompose()
+        return
+    details = soup.new_tag("details")
+    details.append(soup.new_tag("summary", string=f"Contents ({len(headings)} sections)"))
+    outer = soup.new_tag("ol")
+    details.append(outer)
+    nav.append(details)
+    taken = {tag["id"] for tag in soup.select("[id]")}
+    section = None  # the item of the last level-2 heading, which a level-3 one goes under
+    for heading in headings:
+        heading["id"] = _anchor(heading.get_text(" ", strip=True), taken)
+        link = soup.new_tag("a", href=f"#{heading['id']}")
+        link.extend([copy.copy(child) for child in heading.contents])
+        item = soup.new_tag("li")
+        item.append(link)
+        if heading.name == "h3" and section is not None:
+            if section.ol is None:
+                section.append(soup.new_tag("ol"))
+            section.ol.append(item)
+        else:
+            outer.append(item)
+            section = item
+
+
+def _anchor(text: str, taken: set[str]) -> str:
+    """An id made of the heading's words, unique on the page."""
+    base = "-".join(re.findall(r"[a-z0-9]+", text.lower())) or "section"
+    anchor, n = base, 1
+    while anchor in taken:
+        n += 1
+        anchor = f"{base}-{n}"
+    taken.add(anchor)
+    return anchor
 
 
 # -- the leak scan ------------------------------------------------------------------------------------------
@@ -408,19 +335,6 @@ def visible_text(page: str) -> str:
     parser.feed(page)
     parser.close()
     return "".join(parser.parts)
-
-
-def _leaking_outputs(leaks: list[assignments.Leak], students: dict[str, nbformat.NotebookNode]) -> dict:
-    """{notebook file: cells} whose outputs (not their source) hold what the scan found."""
-    found: dict[str, set[int]] = {}
-    for leak in leaks:
-        nb = students.get(leak.file)
-        if nb is None or leak.cell is None:
-            continue
-        cell = nb.cells[leak.cell]
-        if cell.cell_type == "code" and cell.outputs and leak.text not in cell.source:
-            found.setdefault(leak.file, set()).add(leak.cell)
-    return found
 
 
 # -- the site -------------------------------------------------------------------------------------------------
@@ -451,47 +365,40 @@ def export_html(paths, out, *, student_only: bool = False) -> list[PageSummary]:
 
 
 def _build(sources: dict, staging: Path, student_only: bool) -> list[PageSummary]:
-    scan = staging / ".scan"  # what the scan reads: student notebooks, their pages and text, the index
-    scan.mkdir()
-    students, summaries = {}, []
+    """Write the pages into ``staging``; raise ExportLeakError, having written only there, if a student page leaks.
+
+    Each student notebook and each page it becomes is searched once, in memory, by one ``LeakScan``. An output that
+    shows a piece of a solution (in a cell that is none) is left out of the page; any other leak stops the export.
+    """
+    scan = assignments.LeakScan(sources)
+    leaks, summaries, students = [], [], []
     for path, nb in sources.items():
         student, exercises, answers = student_notebook(nb, path)
-        students[path.name] = student
-        summaries.append(PageSummary(path.name, title_of(nb, path.stem), exercises, answers))
-        nbformat.write(student, scan / path.name)
-
-    # First pass: outputs of cells that are not solutions, but show a piece of one, are left out.
-    leaking = _leaking_outputs(assignments.scan_for_leaks(scan, sources), students)
-    for summary in summaries:
-        if cells := leaking.get(summary.notebook):
-            drop_outputs(students[summary.notebook], cells)
-            nbformat.write(students[summary.notebook], scan / summary.notebook)
-            summary.dropped_outputs = sorted(cells)
+        summary = PageSummary(path.name, title_of(nb, path.stem), exercises, answers, figures=figures.figures(nb))
+        found = scan.notebook(path.name, student)
+        summary.dropped_outputs = sorted({leak.cell for leak in found if leak.in_output and leak.cell is not None})
+        drop_outputs(student, set(summary.dropped_outputs))
+        leaks += [leak for leak in found if not leak.in_output]
+        summaries.append(summary)
+        students.append(student)
 
     renderer = _Renderer()
-    for (path, nb), summary in zip(sources.items(), summaries):
-        student = _for_the_page(students[path.name], f"{summary.title} (student version)")
-        page = renderer.render(student, path, instructor=False, nav=_nav(summary, "student", student_only),
-                               banner="")
+    for number, ((path, nb), summary, student) in enumerate(zip(sources.items(), summaries, students)):
+        page = renderer.render(_for_the_page(student, f"{summary.title} (student version)"), path,
+                               _links(summaries, number, "student", student_only))
         name = student_page_name(summary.stem)
+        leaks += scan.text(name, page) + scan.text(f"{name}.txt", visible_text(page))
         (staging / name).write_text(page, encoding="utf-8")
-        (scan / name).write_text(page, encoding="utf-8")
-        (scan / f"{name}.txt").write_text(visible_text(page), encoding="utf-8")
         if not student_only:
             instructor = _for_the_page(instructor_notebook(nb, path), f"{summary.title} (instructor version)")
-            banner = ("Instructor version: every solution is folded below a <b>Solution</b> bar; click it to open. "
-                      "Publish only the student pages to students.")
-            page = renderer.render(instructor, path, instructor=True,
-                                   nav=_nav(summary, "instructor", student_only), banner=banner)
+            page = renderer.render(instructor, path, _links(summaries, number, "instructor", student_only))
             (staging / instructor_page_name(summary.stem)).write_text(page, encoding="utf-8")
 
     index = index_page(summaries, student_only)
-    (staging / "index.html").write_text(index, encoding="utf-8")
-    (scan / "index.html").write_text(index, encoding="utf-8")
-    leaks = assignments.scan_for_leaks(scan, sources)
+    leaks += scan.text("index.html", index)
     if leaks:
         raise ExportLeakError(leaks)
-    shutil.rmtree(scan)
+    (staging / "index.html").write_text(index, encoding="utf-8")
     copy_mathjax(staging / MATHJAX_DIR)
     return summaries
 
