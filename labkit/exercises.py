@@ -659,3 +659,20 @@ def noise_weight_decay(student: Student, n_samples: int = 200) -> None:
                  "residual")
         expect_close(got[k], right[k], f"tau for sigma = {sigma} and the {error}",
                      [(message, got[k])] if message else ())
+
+
+def ridge_quadratic(student: Student, seed: int = 5) -> None:
+    """Notebook 04, Question 5 in code: ``student(Phi, t)`` returns (H, b) of (1/2N) sum (t_n - w.phi_n)^2 written as
+    E0 + b.w + (1/2) w^T H w, for 8 samples of 3 features and 20 of 4."""
+    rng = np.random.default_rng(seed)
+    for N, D in ((8, 3), (20, 4)):
+        Phi, t = rng.normal(size=(N, D)), rng.normal(size=N)
+        H, b = (numbers_of(part, name) for part, name in zip(parts_of(run(student, Phi, t), ("H", "b"),
+                                                                      "ridge_quadratic"), ("H", "b")))
+        right = mistakes._ridge_quadratic(Phi, t)
+        both = [(m.message, np.concatenate([np.ravel(v) for v in m.value(Phi, t)])) for m in mistakes.RIDGE_QUADRATIC]
+        message = matching_mistake(np.concatenate([H.ravel(), b.ravel()]) if H.size + b.size == len(both[0][1])
+                                   else np.zeros(0), np.concatenate([np.ravel(v) for v in right]), both)
+        for got, expected, name in ((H, right[0], "H"), (b, right[1], "b")):
+            expect_close(got, expected, f"{name} for {N} samples of {D} features", [(message, got)] if message else (),
+                         rows=N)

@@ -727,3 +727,21 @@ NOISE_TAU = (
                    "is N times larger.", value=lambda sigma, half=True, mean=True, n_samples=1: (
                        _noise_tau(sigma, half, True, n_samples) / (1 if mean else n_samples))))
 """Notebook 05, the weight decay that input noise amounts to: ``value(sigma, half, mean, n_samples)``."""
+
+
+def _ridge_quadratic(Phi: np.ndarray, t: np.ndarray, scale_H: float = 1.0, scale_b: float = 1.0) -> tuple:
+    """H and b of (1/2N) ||t - Phi w||^2 as E0 + b.w + (1/2) w^T H w, each with a mistake's factor."""
+    n = len(t)
+    return scale_H * Phi.T @ Phi / n, -scale_b * Phi.T @ t / n
+
+
+RIDGE_QUADRATIC = (
+    FormulaMistake("ridge_quadratic_summed", "H and b are those of the sum over the samples: the error is their mean, "
+                   "so both carry a 1/N.", value=lambda Phi, t: _ridge_quadratic(Phi, t, len(t), len(t))),
+    FormulaMistake("ridge_quadratic_b_sign", "b has the wrong sign: expanding (t - Phi w)^2 gives -2 t^T Phi w.",
+                   value=lambda Phi, t: _ridge_quadratic(Phi, t, scale_b=-1.0)),
+    FormulaMistake("ridge_quadratic_doubled", "H and b are twice too large: the 2 from expanding the square cancels "
+                   "the error's 1/2.", value=lambda Phi, t: _ridge_quadratic(Phi, t, 2.0, 2.0)),
+    FormulaMistake("ridge_quadratic_b_summed", "b carries no 1/N: the error is a mean, so b has it as well as H.",
+                   value=lambda Phi, t: _ridge_quadratic(Phi, t, scale_b=len(t))))
+"""Notebook 04, Question 5 in code: ``value(Phi, t)`` gives (H, b)."""

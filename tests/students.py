@@ -374,6 +374,15 @@ def shortcut_cases_two_d(tau):
             (np.array([[2.0, 1.0], [1.0, 2.0]]), np.array([1.0, 1.0]), np.array([3 / (3 + tau)] * 2)))
 
 
+def ridge_quadratic(Phi, t):
+    return Phi.T @ Phi / len(t), -Phi.T @ t / len(t)
+
+
+def ridge_quadratic_sums(Phi, t):
+    N = Phi.shape[0]
+    return sum(np.outer(p, p) for p in Phi) / N, -sum(tn * p for tn, p in zip(t, Phi)) / N
+
+
 def choose_tau(Phi, t, Phi_val, t_val, taus):
     fits = [ridge_fit(Phi, t, tau) for tau in taus]
     train = np.array([np.mean((Phi @ w - t) ** 2) / 2 for w in fits])
@@ -428,5 +437,6 @@ RIGHT = {
     "descend": [(descend,), (descend_in_place,)],
     "shortcut_cases": [(shortcut_cases,), (shortcut_cases_two_d,)],
     "choose_tau": [(choose_tau, ridge_fit, minimizer), (choose_tau_loop, ridge_fit_lstsq, minimizer_inverse)],
+    "ridge_quadratic": [(ridge_quadratic,), (ridge_quadratic_sums,)],
     "noise_weight_decay": [(noise_weight_decay,), (noise_weight_decay_table,)],
 }

@@ -515,3 +515,9 @@ def test_choose_tau_blames_a_wrong_ridge_fit_first():
 
     with pytest.raises(AssertionError, match=r"^choose_tau uses your code of an exercise before it"):
         exercises.choose_tau(students.choose_tau, wrong_fit, students.minimizer)
+
+
+@entries(mistakes.RIDGE_QUADRATIC)
+def test_ridge_quadratic_mistakes_are_named(mistake, catalogue_students):
+    with pytest.raises(AssertionError, match=named(mistake.message)):
+        exercises.ridge_quadratic(mistake.value)

@@ -362,6 +362,27 @@ def _strings(value) -> Iterator[str]:
             yield from _strings(item)
 
 
+KEY = re.compile(r"<!--\s*key:\s*(.*?)\s*-->")
+"""A written answer's key formula, in a comment inside the answer (which every release replaces), e.g.
+``<!-- key: \\tau = \\sigma^2 -->``: found in a kept cell however it is spaced, it is a leak."""
+
+
+def squeeze(text: str) -> str:
+    """Text without whitespace and LaTeX's spacing, so that a formula is found however it is spaced."""
+    return re.sub(r"\s+|\\[,;:! ]|\\q?quad\b|[{}]", "", text)
+
+
+def answer_keys(sources: dict) -> dict[str, str]:
+    """The key formulas the written answers declare, squeezed -> where they come from.
+
+    A line of an answer copied elsewhere is caught by its fingerprint; its key formula restated in other
+    words or spacing in a kept cell is caught by its key.
+    """
+    return {squeeze(key): f"{Path(path).name}, cell {index} (the key of a written answer)"
+            for path, nb in sources.items() for index, cell in enumerate(nb.cells) if is_answer(cell)
+            for key in KEY.findall(cell.source)}
+
+
 class LeakScan:
     """The fingerprints of the ``sources``' solutions, made once, and the search for them in notebooks and texts.
 
@@ -372,6 +393,7 @@ class LeakScan:
 
     def __init__(self, sources: dict) -> None:
         self.fingerprints = solution_fingerprints(sources)
+        self.keys = answer_keys(sources)
 
     def notebook(self, name: str, nb) -> list[Leak]:
         leaks = []
@@ -385,7 +407,11 @@ class LeakScan:
         return self._find(name, None, text)
 
     def _find(self, name: str, cell: int | None, haystack: str, in_output: bool = False) -> list[Leak]:
-        return [Leak(name, cell, fp, origin, in_output) for fp, origin in self.fingerprints.items() if fp in haystack]
+        leaks = [Leak(name, cell, fp, origin, in_output) for fp, origin in self.fingerprints.items() if fp in haystack]
+        if self.keys:
+            squeezed = squeeze(haystack)
+            leaks += [Leak(name, cell, key, origin, in_output) for key, origin in self.keys.items() if key in squeezed]
+        return leaks
 
 
 def scan_for_leaks(folder, sources) -> list[Leak]:
