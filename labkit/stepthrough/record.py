@@ -199,7 +199,8 @@ def trace(net: DenseNetwork, X: ArrayLike, y_true: ArrayLike, weight_decay: floa
     notebook 02's signatures, ``forward(weights, biases, activations, X) -> (Zs, Ys)`` (Ys[0] = X) and
     ``backprop(weights, activations, loss, Zs, Ys, y_true) -> (grad_W, grad_b)``, either alone or both, run
     on copies of the network's arrays with its activations and loss (or ``student_activations`` and
-    ``student_loss``). Finite differences (step h) make this a tool for a few hundred parameters.
+    ``student_loss``); a student's backprop returns no deltas, so those steps show labkit's, unchecked.
+    Finite differences (step h) make this a tool for small networks: a few hundred parameters.
     """
     if net.dtype != np.float64:
         raise TypeError(f"the step-through checks against finite differences, which need float64; the network "
@@ -234,7 +235,7 @@ class _Recorder:
     def __init__(self, net: DenseNetwork, X: np.ndarray, y_true: np.ndarray, weight_decay: float,
                  mistakes: tuple[str, ...], h: float):
         self.net, self.X, self.T, self.weight_decay, self.mistakes, self.h = net, X, y_true, weight_decay, mistakes, h
-        self.weights, self.biases = [W.copy() for W in net.weights], [b.copy() for b in net.biases]
+        self.weights, self.biases = _copies(net.weights), _copies(net.biases)
         self.L, self.N = len(self.weights), len(X)
         self.planted = catalogue.combined(*(MISTAKES[m] for m in mistakes))
         Zs, Ys = forward_pass(self.weights, self.biases, net.activations, X)
@@ -245,7 +246,6 @@ class _Recorder:
                              "phi'; untick it, or use a network with another output activation.")
         self.labkit = planted[0]
         self.backward_activations = self.planted.activations(list(net.activations))[0]
-        self.planted_loss = self.planted.loss(net.loss, self.N)
         self.numerical_W = [numerical_gradient(lambda _: self.loss_of_parameters(), W, h) for W in self.weights]
         self.numerical_b = [numerical_gradient(lambda _: self.loss_of_parameters(), b, h) for b in self.biases]
         self.steps: list[Step] = []
@@ -260,21 +260,15 @@ class _Recorder:
         self.loss = loss if loss is not None and forward is not None else self.net.loss
         self.labkits = " (labkit's)" if backprop is not None else ""  # on the deltas: a student's backprop has none
         self.notes: dict[str, str] = {}
-
-        def acts() -> list[Any]:
-            return list(activations if activations is not None else self.net.activations)
-
-        def copies(arrays: Arrays) -> Arrays:
-            return [a.copy() for a in arrays]
-
+        acts = list(activations if activations is not None else self.net.activations)
         if forward is not None:
-            result = forward(copies(self.weights), copies(self.biases), acts(), self.X.copy())
+            result = forward(_copies(self.weights), _copies(self.biases), list(acts), self.X.copy())
             (Zs, Ys), self.notes = _student_lists(result, "forward", ("Zs", "Ys"), (self.labkit.Zs, self.labkit.Ys),
                                                   " (Ys[0] = X)")
             self.Zs, self.Ys = Zs, [self.X] + Ys[1:]
         if backprop is not None:
-            result = backprop(copies(self.weights), acts(), loss if loss is not None else self.net.loss,
-                              copies(self.labkit.Zs), copies(self.labkit.Ys), self.T.copy())
+            result = backprop(_copies(self.weights), list(acts), loss if loss is not None else self.net.loss,
+                              _copies(self.labkit.Zs), _copies(self.labkit.Ys), self.T.copy())
             (self.grad_W, self.grad_b), notes = _student_lists(result, "backprop", ("grad_W", "grad_b"),
                                                                (self.weights, self.biases))
             self.notes.update(notes)
@@ -363,7 +357,7 @@ class _Recorder:
                      self.numerical_delta(L))
             return
         # 1/N times ell', the derivative of one sample's loss (for a given loss, notebook 02's first exercise)
-        dY = self.planted_loss.backward(T, Y)
+        dY = self.planted.loss(self.net.loss, self.N).backward(T, Y)
         self.add("dE/dY", L, "the loss's slope at the output (the 1/N is here)",
                  r"\frac{\partial E}{\partial Y_{l}} = " + over_n + r"\,\ell'(Y_{l}, T)", (L, L + 1),
                  [("Y{l}", Y, ""), ("T", T, ","), ("∂E/∂Y{l}" + self.labkits, dY, "=")],
@@ -433,6 +427,10 @@ def _student_lists(result: Any, function: str, names: tuple[str, str], expected:
             array, notes[f"{name}[{i}]"] = _student_array(value, counterpart.shape, f"your {name}[{i}]")
             arrays.append(array)
     return lists, notes
+
+
+def _copies(arrays: Arrays) -> Arrays:
+    return [a.copy() for a in arrays]
 
 
 def _student_array(value: Any, shape: tuple[int, ...], what: str) -> tuple[np.ndarray, str]:

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import ipywidgets as w
-import numpy as np
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
@@ -124,7 +123,7 @@ class StepThrough:
 
     def go(self, index: int) -> None:
         """Show step ``index`` (from 0; clipped to the steps there are)."""
-        self.slider.value = int(np.clip(index, 0, self.slider.max))
+        self.slider.value = max(0, min(int(index), self.slider.max))
 
     def next(self) -> None:
         self.go(self.index + 1)
@@ -147,8 +146,8 @@ class StepThrough:
         """Show the current step: the header, the equation and its check, the row of steps, the picture."""
         started, cpu = time.perf_counter(), time.process_time()
         if self.trace is None:
-            self.header.value = "<b style='color:#D55E00'>cannot trace this step</b>"
-            self.equation.value = f"<span style='color:#D55E00'>{html.escape(self.error)}</span>"
+            self.header.value = f"<b style='color:{VERMILLION}'>cannot trace this step</b>"
+            self.equation.value = f"<span style='color:{VERMILLION}'>{html.escape(self.error)}</span>"
             self.timeline.value = ""
             return
         step = self.trace[self.index]
