@@ -291,19 +291,17 @@ class _Recorder:
 
     def add(self, kind: str, l: int, title: str, equation: str, columns: tuple[int, int],
             terms: list[tuple[str, np.ndarray, str]], reference: np.ndarray, note: str = "") -> None:
-        """Append a step of layer l. terms: (label, value, operator), the last one what the step computes; in the
-        labels and the LaTeX equation, {l-1}, {l} and {l+1} stand for layer numbers. The value is checked against
-        ``reference``, a forward step's only if the student's forward computed it (labkit's is the reference),
-        a delta only if labkit's backprop did (the student's returns none)."""
+        """Append a step of layer l, checked against ``reference`` where it can be. terms: (label, value, operator),
+        the last one what the step computes; in labels and equation, {l-1}, {l} and {l+1} stand for layer numbers."""
         phase, name, against, label = _KINDS[kind]
         value = terms[-1][1]
         shown = tuple(Term(_layers(text, l), array, op) for text, array, op in terms[:-1])
         shown += (Term(_layers(terms[-1][0], l), value, terms[-1][2], "result"),)
         step = Step(phase, kind, l, name.format(l=l), title, _layers(equation, l, latex=True), value, shown, columns,
                     note=note)
-        if kind in ("dE/dY", "Delta") and self.backprop_is_yours:
+        if kind in ("dE/dY", "Delta") and self.backprop_is_yours:  # a student's backprop returns no deltas
             step = replace(step, note="labkit's value: your backprop does not return it, so it cannot be checked.")
-        elif kind not in ("Z", "Y", "E") or self.forward_is_yours:
+        elif kind not in ("Z", "Y", "E") or self.forward_is_yours:  # labkit's own forward is its own reference
             error = np.inf if value.shape != reference.shape else relative_error(value, reference)
             step = replace(step, terms=shown + (Term(label, reference, "≈", "check"),), reference=reference,
                            against=against, error=error)

@@ -1,8 +1,7 @@
 """Drawing a recorded step: the network diagram with the step's layers highlighted, and its arrays.
 
-Every array is a heat map (vermillion > 0, blue < 0) at one cell size for the whole trace, so
-shapes compare at a glance (dE/dW_l is the size of W_l), with its values written in when it is
-small. ``StepView`` builds its artists for the first trace it shows and then only updates them.
+Every array is a heat map (vermillion > 0, blue < 0) at one cell size for the whole trace, so shapes
+compare at a glance (dE/dW_l is the size of W_l), with its values written in when it is small.
 """
 
 from __future__ import annotations
@@ -55,10 +54,8 @@ def readout(step: Step) -> tuple[str, str]:
 
 class StepView:
     """Draws the steps of a trace into a rectangle (left, bottom, width, height) of a figure, in figure fractions;
-    with ``header``, the step's title and equation above the picture (the widget shows them as HTML).
-
-    The artists are laid out for the first trace shown: a trace of other shapes needs a new StepView.
-    """
+    with ``header``, the step's title and equation above the picture (the widget shows them as HTML). The artists
+    are laid out for the first trace shown and then only updated: a trace of other shapes needs a new StepView."""
 
     def __init__(self, figure: Figure, rect: tuple[float, float, float, float] = (0, 0, 1, 1),
                  header: bool = False):
