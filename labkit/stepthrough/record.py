@@ -322,6 +322,7 @@ class _Recorder:
         return numerical_gradient(loss_from, self.labkit.Zs[l - 1].copy(), self.h)
 
     def forward_steps(self, l: int) -> None:
+        """Z_l and Y_l: the student's (checked against labkit's forward pass) if their forward runs."""
         yours, phi = " (yours)" if self.forward_is_yours else "", self.net.activations[l - 1]
         self.add("Z", l, f"layer {l}: the pre-activation", "Z_{l} = Y_{l-1} W_{l} + b_{l}", (l - 1, l),
                  [("Y{l-1}" + (" = X" if l == 1 else ""), self.Ys[l - 1], ""), ("W{l}", self.weights[l - 1], "·"),
@@ -375,6 +376,7 @@ class _Recorder:
                  self.numerical_delta(l))
 
     def gradient_steps(self, l: int) -> None:
+        """dE/dW_l and dE/db_l (the student's, if their backprop runs), from labkit's Delta_l."""
         W, delta, yours = self.weights[l - 1], self.labkit.deltas[l - 1], " (yours)" if self.backprop_is_yours else ""
         terms = [("Y{l-1}ᵀ", self.labkit.Ys[l - 1].T, ""), ("Δ{l}" + self.labkits, delta, "·")]
         decay = ""
@@ -397,9 +399,10 @@ class _Recorder:
         W, b, gW, gb = self.weights[l - 1], self.biases[l - 1], self.grad_W[l - 1], self.grad_b[l - 1]
         fits = gW.shape == W.shape and gb.shape == b.shape
         new_W, new_b = (W - eta * gW, b - eta * gb) if fits else (np.full(W.shape, np.nan), np.full(b.shape, np.nan))
-        self.add("update", l, f"layer {l}: a step downhill, η = {eta:g}", r"W_{l} \leftarrow W_{l} - \eta \frac{"
-                 r"\partial E}{\partial W_{l}}, \quad b_{l} \leftarrow b_{l} - \eta \frac{\partial E}{\partial b_{l}}",
-                 (l - 1, l), [("W{l}", W, ""), ("∂E/∂W{l}", gW, f"− {eta:g} ·"), ("new W{l}", new_W, "=")],
+        equation = (r"W_{l} \leftarrow W_{l} - \eta \frac{\partial E}{\partial W_{l}}, \quad "
+                    r"b_{l} \leftarrow b_{l} - \eta \frac{\partial E}{\partial b_{l}}")
+        self.add("update", l, f"layer {l}: a step downhill, η = {eta:g}", equation, (l - 1, l),
+                 [("W{l}", W, ""), ("∂E/∂W{l}", gW, f"− {eta:g} ·"), ("new W{l}", new_W, "=")],
                  W - eta * self.numerical_W[l - 1],
                  "" if fits else "the gradient has the wrong shape: there is no update to make.")
         return new_W, new_b
