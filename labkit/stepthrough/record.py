@@ -207,11 +207,11 @@ def trace(net: DenseNetwork, X: ArrayLike, y_true: ArrayLike, weight_decay: floa
                         f"is {net.dtype}.")
     X, y_true = net._inputs(X), net._targets(y_true, len(X))  # the network's own checks of its data
     weight_decay = non_negative_number(weight_decay, "weight_decay")
-    mistakes = known_mistakes(mistakes)
-    if (forward is not None or backprop is not None) and mistakes:
+    mistakes, student = known_mistakes(mistakes), forward is not None or backprop is not None
+    if student and mistakes:
         raise ValueError("mistakes are planted in labkit's own backprop; with your forward or backprop the "
                          "mistakes to find are yours, so leave mistakes out.")
-    if (forward is not None or backprop is not None) and weight_decay:
+    if student and weight_decay:
         raise ValueError("notebook 02's backprop has no weight-decay term: trace your functions with "
                          "weight_decay=0.")
     recorder = _Recorder(net, X, y_true, weight_decay, mistakes, h)
