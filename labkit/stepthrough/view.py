@@ -1,21 +1,16 @@
 """Drawing a recorded step: the network diagram with the step's layers highlighted, and its arrays.
 
-Every array is a heat map (vermillion > 0, blue < 0) at one cell size for the whole trace, so
-shapes compare at a glance (dE/dW_l is the size of W_l), with its values written in when it is
-small. ``StepView`` builds its artists for the first trace it shows and then only updates them;
-``step_strip`` draws every step into one figure, for static pages.
+Every array is a heat map (vermillion > 0, blue < 0) at one cell size for the whole trace, so shapes
+compare at a glance (dE/dW_l is the size of W_l), with its values written in when it is small.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
-from matplotlib.text import Text
 
 from ..plots import BLUE, CLASS_CMAP, GREEN, GREY, VERMILLION, node_positions
 from .record import Step, Trace, shape_text
@@ -58,71 +53,57 @@ def readout(step: Step) -> tuple[str, str]:
 
 
 class StepView:
-    """Draws the steps of a trace into a rectangle (left, bottom, width, height) of a figure, in figure fractions.
-
-    header: write the step's title and equation above the picture (for static pages; the widget
-    shows them as HTML).
-    """
+    """Draws the steps of a trace into a rectangle (left, bottom, width, height) of a figure, in figure fractions;
+    with ``header``, the step's title and equation above the picture (the widget shows them as HTML). The artists
+    are laid out for the first trace shown and then only updated: a trace of other shapes needs a new StepView."""
 
     def __init__(self, figure: Figure, rect: tuple[float, float, float, float] = (0, 0, 1, 1),
                  header: bool = False):
-        self.figure, self.rect, self.header = figure, rect, header
-        self._built_for: tuple[Any, ...] | None = None
-        self._artists: list[Any] = []
+        self.figure, self.rect, self.header, self.built = figure, rect, header, False
 
     def show(self, trace: Trace, index: int, gradients: bool = False) -> None:
         """Show step ``index`` of ``trace``; ``gradients``: the edges show dE/dW_l instead of W_l."""
-        shapes = tuple(tuple(as_grid(term.value).shape for term in step.terms) for step in trace)
-        key = (tuple(trace.layer_sizes), tuple(trace.activation_names), shapes)
-        if key != self._built_for:
+        if not self.built:
             self._build(trace)
-            self._built_for = key
+            self.built = True
         step = trace[index]
         self._show_diagram(trace, index, step, gradients)
         self._show_panels(step)
-        self.frame.set_visible(index == trace.first_wrong)
+        first = index == trace.first_wrong
+        self.frame.set_visible(first)
         if self.header:
-            self._show_header(trace, index, step)
+            self.title.set(text=f"{index + 1}. {step.phase}, {step.where}", color=VERMILLION if first else "k")
+            self.equation.set_text(f"${step.equation}$")
+            self.marker.set_text(f"✗ the first step that parts from {step.against}" if first else "")
 
     # -- building ------------------------------------------------------------------------------
 
     def _build(self, trace: Trace) -> None:
-        for artist in self._artists:
-            artist.remove()
-        self._artists = []
         left, bottom, width, height = self.rect
         body = height * (0.8 if self.header else 1.0)
         self._build_diagram(trace, (left + 0.005 * width, bottom + 0.03 * body, 0.22 * width, 0.94 * body))
         self._build_panels(trace, left + 0.235 * width, 0.76 * width, bottom, body)
-        self.frame = self._keep(Rectangle((left + 0.001, bottom + 0.002), width - 0.002, height - 0.004,
-                                          transform=self.figure.transFigure, fill=False, ec=VERMILLION, lw=2.5,
-                                          visible=False))
-        self.figure.add_artist(self.frame)
+        self.frame = self.figure.add_artist(Rectangle((left + 0.001, bottom + 0.002), width - 0.002, height - 0.004,
+                                                      transform=self.figure.transFigure, fill=False, ec=VERMILLION,
+                                                      lw=2.5, visible=False))
         if self.header:
-            y = bottom + height * 0.9
-            self.title = self._text(left + 0.01 * width, y, "", fontsize=10, weight="bold", va="center")
-            self.equation = self._text(left + 0.25 * width, y, "", fontsize=11, va="center")
-            self.marker = self._text(left + 0.99 * width, y, "", fontsize=10, weight="bold", va="center", ha="right",
-                                     color=VERMILLION)
-            separator = Line2D([left, left + width], [bottom + height] * 2, color=GREY, lw=0.5,
-                               transform=self.figure.transFigure)
-            self.figure.add_artist(self._keep(separator))
-
-    def _keep(self, artist: Any) -> Any:
-        self._artists.append(artist)
-        return artist
-
-    def _text(self, x: float, y: float, text: str, **kwargs: Any) -> Text:
-        return self._keep(self.figure.text(x, y, text, **kwargs))
+            y, text = bottom + height * 0.9, self.figure.text
+            self.title = text(left + 0.01 * width, y, "", fontsize=10, weight="bold", va="center")
+            self.equation = text(left + 0.25 * width, y, "", fontsize=11, va="center")
+            self.marker = text(left + 0.99 * width, y, "", fontsize=10, weight="bold", va="center", ha="right",
+                               color=VERMILLION)
+            self.figure.add_artist(Line2D([left, left + width], [bottom + height] * 2, color=GREY, lw=0.5,
+                                          transform=self.figure.transFigure))
 
     def _build_diagram(self, trace: Trace, rect: tuple[float, float, float, float]) -> None:
-        ax = self._keep(self.figure.add_axes(rect))
+        ax = self.figure.add_axes(rect)
         ax.axis("off")
         sizes, L = trace.layer_sizes, len(trace.layer_sizes) - 1
         positions = node_positions(sizes)
         self.tallest = max(sizes)
         ax.set(xlim=(-0.4, L + 1.15), ylim=(-self.tallest / 2 - 0.75, self.tallest / 2 + 0.45))
-        self.highlight = ax.add_patch(Rectangle((0, 0), 1, 1, fc=HIGHLIGHT, ec="none", zorder=0))
+        self.highlight = Rectangle((0, 0), 1, 1, fc=HIGHLIGHT, ec="none", zorder=0)
+        ax.add_patch(self.highlight)
         self.edges: list[list[Line2D]] = [
             [ax.add_line(Line2D(*zip(positions[l][i], positions[l + 1][j]), color=GREY, lw=1, zorder=1))
              for i in range(sizes[l]) for j in range(sizes[l + 1])] for l in range(L)]
@@ -142,7 +123,7 @@ class StepView:
         fig_w, fig_h = self.figure.get_size_inches() * self.figure.dpi
         room_w, height = width * fig_w, body * fig_h
         room_h = height - 50  # a title line above the tallest array, a readout below it
-        ax = self.canvas = self._keep(self.figure.add_axes((start, bottom, width, body)))
+        ax = self.canvas = self.figure.add_axes((start, bottom, width, body))
         ax.axis("off")
         ax.set(xlim=(0, room_w), ylim=(0, height))
         ax.set_autoscale_on(False)
@@ -157,15 +138,14 @@ class StepView:
             cell *= 0.94
         self.cell, self.middle = cell, 20 + room_h / 2
         font_px = min(cell / (7 * MONO_ADVANCE), 10.0 * self.figure.dpi / 72)
-        self.font_pt = font_px * 72 / self.figure.dpi
-        most = max(r * c for terms in grids for (r, c), _ in terms)
-        self.write_values = most <= MAX_WRITTEN and self.font_pt >= 4.5
+        font_pt = font_px * 72 / self.figure.dpi
+        written = max(r * c for terms in grids for (r, c), _ in terms) <= MAX_WRITTEN and font_pt >= 4.5
         n_panels = max(len(terms) for terms in grids)
         self.images = [ax.imshow(np.zeros((1, 1)), cmap=CLASS_CMAP, vmin=-1, vmax=1, aspect="auto",
                                  interpolation="nearest", extent=(0, 1, 0, 1)) for _ in range(n_panels)]
         self.titles = [ax.text(0, 0, "", ha="center", va="bottom", fontsize=9) for _ in range(n_panels)]
-        self.values = [[ax.text(0, 0, "", ha="center", va="center", family="DejaVu Sans Mono", fontsize=self.font_pt)
-                        for _ in range(rows if self.write_values else 0)] for _ in range(n_panels)]
+        self.values = [[ax.text(0, 0, "", ha="center", va="center", family="DejaVu Sans Mono", fontsize=font_pt)
+                        for _ in range(rows if written else 0)] for _ in range(n_panels)]
         self.ops = [ax.text(0, self.middle, "", ha="center", va="center", fontsize=11) for _ in range(n_panels)]
         self.readouts = [ax.text(0, 0, "", ha="center", va="top", fontsize=8.5) for _ in range(n_panels)]
 
@@ -181,17 +161,14 @@ class StepView:
         active = last if last == first + 1 and last <= L else None  # the layer whose weights the step uses
         for l, (layer, W) in enumerate(zip(self.edges, weights), start=1):
             values = list(W.ravel()) if W is not None and W.size == len(layer) else [None] * len(layer)
-            faded = active is not None and l != active
             for line, value in zip(layer, values):
                 if value is None or not np.isfinite(value):
                     line.set(color=GREY, lw=0.6, alpha=0.6, linestyle=":")
                 else:
                     line.set(color=VERMILLION if value > 0 else BLUE, lw=0.4 + 3.6 * min(abs(value) / biggest, 1),
-                             alpha=0.25 if faded else 1.0, linestyle="-")
-        colours = []
-        for column, n in enumerate(trace.layer_sizes):
-            colours += [HIGHLIGHT_NODE if first <= column <= last else "white"] * n
-        self.nodes.set_facecolor(colours)
+                             alpha=0.25 if active not in (None, l) else 1.0, linestyle="-")
+        self.nodes.set_facecolor([HIGHLIGHT_NODE if first <= column <= last else "white"
+                                  for column, n in enumerate(trace.layer_sizes) for _ in range(n)])
         loss_box = self.loss_node.get_bbox_patch()
         if loss_box is not None:
             loss_box.set_facecolor(HIGHLIGHT_NODE if last == L + 1 else "white")
@@ -226,20 +203,10 @@ class StepView:
             words, colour = readout(step) if term.role == "check" else ("", "k")
             read.set(text=words, color=colour, x=centre, y=bottom - 4)
 
-    def _show_header(self, trace: Trace, index: int, step: Step) -> None:
-        where = "the loss" if step.kind == "E" else f"layer {step.layer}"
-        first = index == trace.first_wrong
-        self.title.set(text=f"{index + 1}. {step.phase}, {where}", color=VERMILLION if first else "k")
-        self.equation.set_text(f"${step.equation}$")
-        self.marker.set_text(f"✗ the first step that parts from {step.against}" if first else "")
-
 
 def step_strip(trace: Trace, gradients: bool = False, width: float = 13.0, row_height: float = 2.6) -> Figure:
-    """Every step of ``trace`` as one row of a tall figure (title, equation, diagram, arrays), for static pages.
-
-    The first step that parts from its counterpart has a red frame. gradients: the diagrams' edges
-    show dE/dW_l once it is computed instead of W_l. Returns a pyplot figure (``plt.show()`` shows it).
-    """
+    """Every step of ``trace`` as one row of a tall figure (title, equation, diagram, arrays), for static pages;
+    the first step that parts from its counterpart is framed in red. Returns a pyplot figure."""
     n = len(trace)
     height = row_height * n + 0.5
     figure = plt.figure(figsize=(width, height), dpi=80)

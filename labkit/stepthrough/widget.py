@@ -1,10 +1,4 @@
-"""The step-through widget: back, next, reset and play through one recorded training step.
-
-    from labkit.stepthrough import StepThrough
-    StepThrough()                                     # labkit's backprop: a 2-3-2-1 tanh network on XOR
-    StepThrough(mistakes=["phi_prime_at_output"])     # where does phi'(Y) first show? (step 9, Delta_3)
-    StepThrough(net, X, y, forward=forward, backprop=backprop)   # notebook 02's functions, checked
-"""
+"""The step-through widget: back, next, reset and play through one recorded training step."""
 
 from __future__ import annotations
 
@@ -14,7 +8,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import ipywidgets as w
-import numpy as np
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike
 
@@ -41,26 +34,12 @@ class StepThrough:
 
     Buttons step back and forth (play walks on by itself); each step shows its equation, the
     network diagram with the step's layers highlighted, and the arrays it combines with their
-    shapes. Every gradient, dE/dY_L and every Delta_l stand beside their finite-difference
-    counterparts; the row of steps below the equation turns red where the numbers first part.
-
-    net, X, y: the network (float64) and the batch, X (N, input_size), y (N, n_outputs); by default
-    ``example_network()`` on the four XOR points. weight_decay: lambda. mistakes: names from
-    ``MISTAKES`` to tick at the start (each has a checkbox). forward, backprop, student_activations,
-    student_loss: a student's functions and objects, as for ``trace``; the student's code is then
-    compared with what can be observed (each Z_l and Y_l against labkit's, each gradient against
-    finite differences), and the mistake switches are off. interval: ms per step when playing.
-
-    In a notebook (tag the cell ``nbval-ignore-output``, as every widget cell):
-
-        from labkit.stepthrough import StepThrough
-        StepThrough()                                                  # labkit's backprop on XOR
-        StepThrough(mistakes=["phi_prime_at_output"])                  # where does phi'(Y) show?
-        net = lk.build_network(2, [3, "tanh", 1, "sigmoid"], "bce", lk.GradientDescent(0.5), seed=3)
-        StepThrough(net, X, y, forward=forward, backprop=backprop,     # notebook 02's functions, run
-                    student_activations=[Tanh(), Sigmoid()], student_loss=BinaryCrossEntropy())
-
-    ``strip()`` draws every step into one figure (for printing or a static page).
+    shapes; the row of steps below the equation turns red where the numbers first part from their
+    counterparts. net, X, y: the network (float64) and the batch, by default ``example_network()``
+    on the four XOR points. weight_decay, mistakes (each has a checkbox), forward, backprop,
+    student_activations, student_loss: as for ``trace``; with a student's code the mistake switches
+    are off. interval: ms per step when playing. ``strip()`` draws every step into one figure.
+    In a notebook, tag the cell ``nbval-ignore-output``, as every widget cell.
     """
 
     def __init__(self, net: DenseNetwork | None = None, X: ArrayLike | None = None, y: ArrayLike | None = None,
@@ -69,8 +48,7 @@ class StepThrough:
                  student_loss: Any = None, interval: int = 1500):
         if X is None or y is None:
             X, y = xor()
-        self.net = net if net is not None else example_network()
-        self.X, self.y = X, y
+        self.net, self.X, self.y = net if net is not None else example_network(), X, y
         self.student = {"forward": forward, "backprop": backprop, "student_activations": student_activations,
                         "student_loss": student_loss}
         yours = forward is not None or backprop is not None
@@ -88,19 +66,15 @@ class StepThrough:
         self.mistakes = {name: w.Checkbox(value=name in mistakes, description=label, indent=False, disabled=yours,
                                           tooltip=MISTAKES[name].message, layout=w.Layout(width="auto"))
                          for name, label in SWITCHES.items()}
-        decays = sorted({0.0, 0.01, 0.1, 1.0, float(weight_decay)})
-        self.weight_decay = w.Dropdown(options=decays, value=float(weight_decay), description="λ (decay)",
-                                       disabled=yours, layout=w.Layout(width="170px"),
-                                       style={"description_width": "64px"})
-        self.header = w.HTML()
-        self.equation = w.HTMLMath()
-        self.timeline = w.HTML()
+        self.weight_decay = w.Dropdown(options=sorted({0.0, 0.01, 0.1, 1.0, float(weight_decay)}),
+                                       value=float(weight_decay), description="λ (decay)", disabled=yours,
+                                       layout=w.Layout(width="170px"), style={"description_width": "64px"})
+        self.header, self.equation, self.timeline = w.HTML(), w.HTMLMath(), w.HTML()
         # 72 dpi: drawn at the size it is shown (936 px wide), in fewer pixels to fill and encode than at 80
         self.figure = Figure(figsize=(13, 3.3), dpi=72)
         # as wide as the column allows (no margin: with one, 100% would overflow it), never wider than drawn
         self.image = w.Image(format="png", layout=w.Layout(width="100%", max_width=f"{13 * 72}px", height="auto",
                                                           margin="0"))
-        self.view = StepView(self.figure)
         self.trace: Trace | None = None
         self.error = ""
         self.redraw_times: list[tuple[float, float]] = []  # (wall, CPU) seconds of each redraw, for the curious
@@ -108,11 +82,10 @@ class StepThrough:
         self.back_button.on_click(lambda _: self.back())
         self.next_button.on_click(lambda _: self.next())
         self.reset_button.on_click(lambda _: self.reset())
-        self.slider.observe(lambda change: self.redraw(), names="value")
-        self.gradients.observe(lambda change: self.redraw(), names="value")
+        for control in (self.slider, self.gradients):
+            control.observe(lambda change: self.redraw(), names="value")
         for control in (*self.mistakes.values(), self.weight_decay):
             control.observe(lambda change: self.recompute(), names="value")
-
         rows = w.Layout(flex_flow="row wrap", align_items="center")
         self.widget = w.VBox([
             w.HBox([self.back_button, self.next_button, self.reset_button, self.play, self.slider, self.header],
@@ -129,8 +102,6 @@ class StepThrough:
 
         display(self.widget)
 
-    # -- model ------------------------------------------------------------------------------
-
     @property
     def index(self) -> int:
         """The step on show, from 0."""
@@ -145,13 +116,14 @@ class StepThrough:
             self.error = ""
         except Exception as error:  # the student's code raised, or returned something unusable: say so
             self.trace, self.error = None, explain(error)
-        n = len(self.trace) if self.trace is not None else 1
-        self.play.max = self.slider.max = max(n - 1, 1)
+        self.figure.clear()  # the new trace's arrays may have other shapes: a new layout
+        self.view = StepView(self.figure)
+        self.play.max = self.slider.max = max(len(self.trace) - 1 if self.trace is not None else 0, 1)
         self.redraw()
 
     def go(self, index: int) -> None:
         """Show step ``index`` (from 0; clipped to the steps there are)."""
-        self.slider.value = int(np.clip(index, 0, self.slider.max))
+        self.slider.value = max(0, min(int(index), self.slider.max))
 
     def next(self) -> None:
         self.go(self.index + 1)
@@ -170,57 +142,47 @@ class StepThrough:
             raise RuntimeError(self.error)
         return step_strip(self.trace, gradients=self.gradients.value)
 
-    # -- view -------------------------------------------------------------------------------
-
     def redraw(self) -> None:
         """Show the current step: the header, the equation and its check, the row of steps, the picture."""
         started, cpu = time.perf_counter(), time.process_time()
         if self.trace is None:
-            self.header.value = "<b style='color:#D55E00'>cannot trace this step</b>"
-            self.equation.value = f"<span style='color:#D55E00'>{html.escape(self.error)}</span>"
+            self.header.value = f"<b style='color:{VERMILLION}'>cannot trace this step</b>"
+            self.equation.value = f"<span style='color:{VERMILLION}'>{html.escape(self.error)}</span>"
             self.timeline.value = ""
             return
-        index = min(self.index, len(self.trace) - 1)
-        step = self.trace[index]
-        self.view.show(self.trace, index, self.gradients.value)
+        step = self.trace[self.index]
+        self.view.show(self.trace, self.index, self.gradients.value)
         self.image.value = png_bytes(self.figure)
-        self.equation.value = self._equation_html(index, step)
-        self.timeline.value = self._timeline_html(index)
-        where = "the loss" if step.kind == "E" else f"layer {step.layer}"
-        self.header.value = (f"<b>Step {index + 1} of {len(self.trace)}</b> · {step.phase} · "
-                             f"<span class='labkit-layer'>{where}</span>")
+        self.equation.value = self._equation_html(self.trace, step)
+        self.timeline.value = self._timeline_html(self.trace)
+        self.header.value = (f"<b>Step {self.index + 1} of {len(self.trace)}</b> · {step.phase} · "
+                             f"<span class='labkit-layer'>{step.where}</span>")
         self.redraw_times.append((time.perf_counter() - started, time.process_time() - cpu))
 
-    def _equation_html(self, index: int, step: Step) -> str:
-        assert self.trace is not None
-        lines = [f"<div style='font-size:13px'>{html.escape(step.title)}</div>", f"$${step.equation}$$"]
+    def _equation_html(self, trace: Trace, step: Step) -> str:
         shapes = " ".join(f"{html.escape(t.op)} {shape_text(t.value)}" for t in step.terms if t.role != "check")
-        lines.append(f"<div style='font-size:12px;color:#555'>shapes: {shapes.strip()}</div>")
+        lines = [f"<div style='font-size:13px'>{html.escape(step.title)}</div>", f"$${step.equation}$$",
+                 f"<div style='font-size:12px;color:#555'>shapes: {shapes.strip()}</div>"]
         if step.checked:
             text, colour = readout(step)
-            first = index == self.trace.first_wrong
-            verdict = (f" <b>— the first step that parts from {step.against}</b>" if first else "")
+            first = (f" <b>— the first step that parts from {step.against}</b>"
+                     if self.index == trace.first_wrong else "")
             lines.append(f"<div style='color:{colour}'>{html.escape(step.name)} against {step.against}: "
-                         f"{html.escape(text)}{verdict}</div>")
+                         f"{html.escape(text)}{first}</div>")
         if step.note:
             lines.append(f"<div style='font-size:12px;color:#555'>{html.escape(step.note)}</div>")
-        colour = VERMILLION if self.trace.first_wrong is not None else "#333"
-        lines.append(f"<div style='font-size:12px;color:{colour}'>{html.escape(self.trace.verdict())}</div>")
+        colour = VERMILLION if trace.first_wrong is not None else "#333"
+        lines.append(f"<div style='font-size:12px;color:{colour}'>{html.escape(trace.verdict())}</div>")
         return "\n".join(lines)
 
-    def _timeline_html(self, index: int) -> str:
+    def _timeline_html(self, trace: Trace) -> str:
         """A chip per step: grey unchecked, green agrees, pink parts, red the first to part; outlined: on show."""
-        assert self.trace is not None
-        chips = []
-        for i, step in enumerate(self.trace):
-            colour = "#333"
-            background = "#eee" if not step.checked else ("#FBE3D6" if step.wrong else "#DFF2EA")
-            if i == self.trace.first_wrong:
-                background, colour = VERMILLION, "white"
-            border = "2px solid #000" if i == index else "2px solid transparent"
-            label = html.escape(step.name.replace("Delta_", "Δ").replace("update ", "↓"))
-            mark = " ✗" if i == self.trace.first_wrong else ""
-            chips.append(f"<span style='{_CHIP.format(border=border, background=background, colour=colour)}'"
-                         f" title='{html.escape(step.title)}'>{i + 1}. {label}{mark}</span>")
+        chips, first_wrong = [], trace.first_wrong
+        for i, step in enumerate(trace):
+            first = i == first_wrong
+            background = VERMILLION if first else "#eee" if not step.checked else "#FBE3D6" if step.wrong else "#DFF2EA"
+            style = _CHIP.format(border="2px solid " + ("#000" if i == self.index else "transparent"),
+                                 background=background, colour="white" if first else "#333")
+            label = html.escape(step.name.replace("Delta_", "Δ").replace("update ", "↓")) + (" ✗" if first else "")
+            chips.append(f"<span style='{style}' title='{html.escape(step.title)}'>{i + 1}. {label}</span>")
         return f"<div style='display:flex;flex-wrap:wrap;max-width:100%'>{''.join(chips)}</div>"
-
