@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import _thread
 import copy
+import functools
 import gc
 import inspect
 import linecache
 import os
+import re
 import sys
 import sysconfig
 from collections.abc import Callable, Iterable
@@ -69,9 +71,13 @@ def run(function: Callable[..., Any], *args: Any, may_use: Tools = NOTHING, chan
     handed = [arg for arg in args if inspect.isfunction(arg)]  # what the check hands over is there to be called
     given = [arg if k in changes or not copies else copy.deepcopy(arg) for k, arg in enumerate(args)]
     before = {k: copy.deepcopy(arg) for k, arg in enumerate(args) if k not in changes}
-    with Watch(Tools(may_use.functions + tuple(handed), may_use.description)) as watch:
-        result = function(*given)
-        gc.collect()  # what the student's code left to be collected is finalized now, under the watch
+    gc.freeze()  # what exists now is not the student's: the collection below looks at the call's objects only
+    try:
+        with Watch(Tools(may_use.functions + tuple(handed), may_use.description)) as watch:
+            result = function(*given)
+            gc.collect()  # what the student's code left to be collected is finalized now, under the watch
+    finally:
+        gc.unfreeze()
     watch.verdict(_name(function))
     for k, old in before.items():
         where = _changed(old, given[k])
@@ -90,7 +96,7 @@ class Watch:
     """
 
     def __init__(self, may_use: Tools = NOTHING):
-        self.allowed, self.description = {_code(f) for f in may_use.functions}, may_use.description
+        self.allowed, self.description = {_identity(_code(f)) for f in may_use.functions}, may_use.description
         self.reached: list[str] = []  # one line per thing seen, e.g. "labkit.losses.BinaryCrossEntropy.forward"
         self.hook = self._profile  # one bound method, so that sys.getprofile() can be compared with it
 
@@ -109,9 +115,10 @@ class Watch:
 
     def _profile(self, frame: FrameType, event: str, arg: Any) -> None:
         if event == "call" and frame.f_code.co_filename.startswith(LABKIT):
-            if frame.f_code not in self.allowed and frame.f_code.co_name not in ALWAYS and frame.f_code is not _EXIT:
+            identity = _identity(frame.f_code)
+            if identity not in self.allowed and identity[1].rsplit(".", 1)[-1] not in ALWAYS and identity != _EXIT:
                 caller = _nearest_caller(frame.f_back)
-                if caller is not None and caller.f_code is _RUN:  # labkit's code handed in as the student's
+                if caller is not None and _identity(caller.f_code) == _RUN:  # labkit's code handed in as the student's
                     self.reached.append(f"is {_qualified(frame)}")
                 elif caller is not None and _is_students(caller.f_code.co_filename):
                     self.reached.append(f"calls {_qualified(frame)}{_line(caller)}")
@@ -129,14 +136,25 @@ class Watch:
                                  f"numpy{tools}, nothing else of labkit.")
 
 
-_RUN, _EXIT = run.__code__, Watch.__exit__.__code__  # the frames of run itself: what they call is handed in
-
-
 def _code(function: Callable[..., Any]) -> CodeType:
     code = getattr(inspect.unwrap(function), "__code__", None)
     if code is None:
         raise TypeError(f"may_use takes Python functions of labkit; got {function!r}.")
     return code
+
+
+@functools.lru_cache(maxsize=4096)
+def _identity(code: CodeType) -> tuple[str, str]:
+    """(file, qualified name) of a function's code: the same function whichever copy of it runs.
+
+    Mutation testing (``make mutate``) runs each labkit function as a renamed copy, Class.xǁClassǁname__mutmut_orig
+    or x_name__mutmut_3, beside the decorated original; the copy is the same function for the watch.
+    """
+    name = re.sub(r"x(?:ǁ\w+ǁ|_)(\w+?)__mutmut_(?:orig|\d+)$", r"\1", getattr(code, "co_qualname", code.co_name))
+    return code.co_filename, name
+
+
+_RUN, _EXIT = _identity(_code(run)), _identity(_code(Watch.__exit__))  # run's own frames: what they call is handed in
 
 
 def _nearest_caller(frame: FrameType | None) -> FrameType | None:
