@@ -174,9 +174,7 @@ def _is_students(filename: str) -> bool:
 
 def _qualified(frame: FrameType) -> str:
     """'labkit.network.backward_pass', from the frame's module and its code's qualified name."""
-    module = frame.f_globals.get("__name__", "labkit")
-    name = getattr(frame.f_code, "co_qualname", frame.f_code.co_name)
-    return f"labkit's {module}.{name}"
+    return f"labkit's {frame.f_globals.get('__name__', 'labkit')}.{_identity(frame.f_code)[1]}"
 
 
 def _line(frame: FrameType) -> str:
