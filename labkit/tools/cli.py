@@ -102,7 +102,10 @@ def _solutions(args) -> int:
 
 
 def _release(args) -> int:
-    if args.paths == DEFAULT_SOURCES and not Path(DEFAULT_SOURCES[0]).is_dir():
+    no_sources = args.paths == DEFAULT_SOURCES and not Path(DEFAULT_SOURCES[0]).is_dir()
+    if args.check and no_sources:
+        return _check_structure(args.check)
+    if no_sources:
         raise FileNotFoundError("there is no notebooks/ folder here: give the source notebooks (with solutions) as "
                                 "PATH, e.g. `labkit release --verify release path/to/notebooks`.")
     if args.student:
@@ -111,7 +114,7 @@ def _release(args) -> int:
         print(f"leak scan: clean. Student release written to {args.student}/")
         return 0
     if args.check:
-        leaks = assignments.scan_for_leaks(args.check, args.paths)
+        leaks = assignments.scan_release_structure(args.check) + assignments.scan_for_leaks(args.check, args.paths)
         for leak in leaks:
             print(f"LEAK {leak}", file=sys.stderr)
         print(f"leak scan of {args.check}: {'clean' if not leaks else f'{len(leaks)} leak(s)'}")
@@ -121,6 +124,16 @@ def _release(args) -> int:
         print(f"PROBLEM {problem}", file=sys.stderr)
     print(f"verification of {args.verify}: {'passed' if not problems else f'{len(problems)} problem(s)'}")
     return 1 if problems else 0
+
+
+def _check_structure(folder: Path) -> int:
+    leaks = assignments.scan_release_structure(folder)
+    for leak in leaks:
+        print(f"LEAK {leak}", file=sys.stderr)
+    print(f"leak scan of {folder}: {'clean' if not leaks else f'{len(leaks)} leak(s)'} (no sources here: checked for "
+          "markers, outputs, written answers and widget state; give the sources as PATH to look for their solutions' "
+          "lines too)")
+    return 1 if leaks else 0
 
 
 def _export(args) -> int:
