@@ -34,6 +34,7 @@ def command(tmp_path, **kw):
 def test_only_the_scratch_folder_and_the_sockets_are_writable(tmp_path):
     cmd, scratch, runtime = command(tmp_path)
     assert mounts(cmd)["--bind"] == [str(runtime), str(scratch)]
+    assert cmd[cmd.index("--remount-ro") + 1] == "/" and cmd.index("--remount-ro") > cmd.index("--chdir")
     assert cmd[cmd.index("--chdir") + 1] == str(scratch)
     read_only = mounts(cmd)["--ro-bind"]
     assert "/usr" in read_only and sys.prefix in read_only and f"{sandbox.HOME}/f.json" in read_only

@@ -124,6 +124,7 @@ def bwrap_command(kernel: list[str], scratch: Path, runtime: Path, read_only: li
     for source, target in home_files.items():
         cmd += ["--ro-bind", str(source), f"{HOME}/{target}"]
     cmd += ["--bind", str(runtime), str(runtime), "--bind", str(scratch), str(scratch), "--chdir", str(scratch)]
+    cmd += ["--remount-ro", "/"]  # the folders bwrap made for the mounts: else writable memory without a bound
     # the limits are set inside the new user namespace, so that RLIMIT_NPROC counts the sandbox's processes only
     return cmd + ["prlimit", f"--as={memory}", f"--nproc={processes}", "--core=0", "--", *kernel]
 
