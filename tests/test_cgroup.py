@@ -19,6 +19,7 @@ def fake_v2(root, monkeypatch):
                      "cgroup.procs"):
             (folder / name).touch()
         (folder / "memory.events").write_text("low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n")
+        (folder / "pids.events").write_text("max 7\n")
 
     monkeypatch.setattr(path_type, "mkdir", mkdir)
 
@@ -36,7 +37,7 @@ def test_v2_cgroup_gets_its_limits_and_hands_the_controllers_down(tmp_path, monk
     assert (tmp_path / "labkit" / "cgroup.subtree_control").read_text() == "+cpu +memory +pids"
     group.enter()
     assert (folder / "cgroup.procs").read_text() == str(os.getpid())
-    assert group.oom_kills() == 1
+    assert group.oom_kills() == 1 and group.refused_forks() == 7
 
 
 def test_v1_cgroup_has_a_folder_per_controller(tmp_path):
@@ -52,7 +53,8 @@ def test_v1_cgroup_has_a_folder_per_controller(tmp_path):
     group.enter()
     assert all((f / "cgroup.procs").read_text() == str(os.getpid()) for f in group.folders)
     (memory / "memory.oom_control").write_text("oom_kill_disable 0\nunder_oom 0\noom_kill 0\n")
-    assert group.oom_kills() == 0
+    (pids / "pids.events").write_text("max 0\n")
+    assert group.oom_kills() == 0 and group.refused_forks() == 0
     for folder in group.folders:
         (folder / "cgroup.procs").unlink()
         for file in folder.iterdir():

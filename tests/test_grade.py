@@ -74,13 +74,17 @@ def test_blas_threads_share_the_cpus_among_the_jobs():
     assert [grade.blas_threads(jobs, cpus=16) for jobs in (1, 2, 3, 16, 32)] == [16, 8, 5, 1, 1]
 
 
-def test_the_failure_reason_prefers_the_sandboxs_word_then_the_last_error():
-    log = ("[AutogradeApp | ERROR] Kernel died while waiting for execute reply.\n"
-           "[AutogradeApp | ERROR] labkit sandbox: the kernel died (exit code 1); one that runs out ...\n"
-           "    nbclient.exceptions.DeadKernelError: Kernel died\n")
-    assert grade.failure_reason(log, 1) == "the kernel died (exit code 1); one that runs out ..."
-    assert grade.failure_reason(log.splitlines()[2], 1) == "DeadKernelError: Kernel died"
-    assert grade.failure_reason("nothing useful\n", 3) == "nbgrader exited with code 3"
+def test_the_failure_reason_gives_its_kind_the_sandboxs_word_and_nbgraders_last_error():
+    dead = "[AutogradeApp | ERROR] Kernel died.\n    nbclient.exceptions.DeadKernelError: Kernel died\n"
+    assert grade.failure_reason(dead, 1) == "crash: DeadKernelError: Kernel died"
+    oom = "[AutogradeApp | ERROR] labkit sandbox: out of memory: the sandbox went over its 3072 MiB\n" + dead
+    assert grade.failure_reason(oom, 1) == (
+        "memory: out of memory: the sandbox went over its 3072 MiB; DeadKernelError: Kernel died")
+    forks = "labkit sandbox: the process limit (64 processes and threads) refused 3 new one(s)\nValueError: x\n"
+    assert grade.failure_reason(forks, 1).startswith("processes: the process limit")
+    cell = "    nbclient.exceptions.CellTimeoutError: A cell timed out while it was being executed\n"
+    assert grade.failure_reason(cell, 1) == "timeout: CellTimeoutError: A cell timed out while it was being executed"
+    assert grade.failure_reason("nothing useful\n", 3) == "crash: nbgrader exited with code 3"
 
 
 STAND_INS = {  # student -> what their "nbgrader" does
@@ -100,7 +104,7 @@ def test_jobs_run_at_once_fail_with_their_reason_and_overrunning_ones_are_killed
     assert time.monotonic() - started < 10
     by_student = {r.student: r for r in results}
     assert by_student["quick"].status == "graded" and by_student["quick"].fingerprint == "fp-quick"
-    assert by_student["broken"].reason == "ValueError: the notebook is not JSON"
+    assert by_student["broken"].reason == "crash: ValueError: the notebook is not JSON"
     assert by_student["endless"].status == "failed" and by_student["endless"].reason.startswith("timeout")
     assert (tmp_path / "logs" / "quick.log").read_text() == "graded\n"
     assert not running(int((tmp_path / "logs" / "endless.log").read_text()))

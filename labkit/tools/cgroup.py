@@ -23,10 +23,12 @@ PARENT = "labkit"  # every sandbox's cgroup is a child of this one
 
 @dataclass
 class Cgroup:
-    """The folders of one cgroup (one in v2, one per controller in v1) and the file that counts its OOM kills."""
+    """The folders of one cgroup (one in v2, one per controller in v1) and the files that count its OOM kills and
+    the forks its process limit refused."""
 
     folders: list[Path]
     events: Path
+    pids_events: Path
 
     def enter(self) -> None:
         """Move the calling process into the cgroup; its children are born inside (a Popen preexec_fn)."""
@@ -35,11 +37,11 @@ class Cgroup:
 
     def oom_kills(self) -> int:
         """How many of its processes the kernel killed for going over the memory limit."""
-        for line in self.events.read_text().splitlines():
-            key, _, value = line.partition(" ")
-            if key == "oom_kill":
-                return int(value)
-        return 0
+        return _count(self.events, "oom_kill")
+
+    def refused_forks(self) -> int:
+        """How many new processes or threads the process limit refused."""
+        return _count(self.pids_events, "max")
 
     def remove(self, wait: float = 5.0) -> None:
         """Delete the cgroup once its last process has gone (Linux reaps a killed tree in a moment)."""
@@ -80,7 +82,7 @@ def create(name: str, memory: int, processes: int, cpus: float = 1.0, root: Path
                 (folder / "memory.swap.max").write_text("0")
             (folder / "pids.max").write_text(str(processes))
             (folder / "cpu.max").write_text(f"{quota} {PERIOD}")
-            return Cgroup(made, folder / "memory.events")
+            return Cgroup(made, folder / "memory.events", folder / "pids.events")
         for controller in ("pids", "memory", "cpu"):
             folder = root / controller / PARENT / name
             folder.mkdir(parents=True)
@@ -92,7 +94,7 @@ def create(name: str, memory: int, processes: int, cpus: float = 1.0, root: Path
         (mem / "memory.limit_in_bytes").write_text(str(memory))
         if (mem / "memory.memsw.limit_in_bytes").exists():  # RAM and swap together; set after the RAM limit
             (mem / "memory.memsw.limit_in_bytes").write_text(str(memory))
-        return Cgroup(made, mem / "memory.oom_control")
+        return Cgroup(made, mem / "memory.oom_control", pids / "pids.events")
     except OSError:
         for folder in reversed(made):
             try:
@@ -100,6 +102,15 @@ def create(name: str, memory: int, processes: int, cpus: float = 1.0, root: Path
             except OSError:
                 pass
         return None
+
+
+def _count(events: Path, key: str) -> int:
+    """The number after ``key`` in a cgroup events file ("oom_kill 2"), 0 if it is not there."""
+    for line in events.read_text().splitlines():
+        name, _, value = line.partition(" ")
+        if name == key:
+            return int(value)
+    return 0
 
 
 def _enable(subtree_control: Path, controllers: tuple[str, ...]) -> None:

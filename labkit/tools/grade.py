@@ -155,14 +155,16 @@ def _die_with_parent() -> None:
 
 
 def failure_reason(log: str, code: int) -> str:
-    """Why nbgrader gave up on a submission, from its log: the sandbox's word if it has one, else the last error."""
+    """Why nbgrader gave up on a submission, from its log: 'kind: what happened', the kind one of timeout, memory,
+    processes or crash; what the sandbox said first, then nbgrader's last error."""
     sandbox = re.findall(r"labkit sandbox: (.*)", log)
-    if sandbox:
-        return sandbox[-1]
     errors = re.findall(r"^\s*(?:[\w.]+\.)?(\w+(?:Error|Exception): .*)$", log, flags=re.M)
-    if errors:
-        return errors[-1]
-    return f"nbgrader exited with code {code}"
+    what = "; ".join(sandbox + errors[-1:]) or f"nbgrader exited with code {code}"
+    for kind, signs in (("timeout", ("Timeout", "time limit")), ("memory", ("out of memory", "MemoryError")),
+                        ("processes", ("process limit",))):
+        if any(sign in what for sign in signs):
+            return f"{kind}: {what}"
+    return f"crash: {what}"
 
 
 @dataclass

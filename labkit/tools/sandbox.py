@@ -245,6 +245,9 @@ class SandboxedKernelManager(AsyncKernelManager):
             if self._cgroup.oom_kills():
                 self.log.error("labkit sandbox: out of memory: the sandbox went over its %d MiB and its kernel "
                                "was killed", self.memory_mib)
+            if refused := self._cgroup.refused_forks():
+                self.log.error("labkit sandbox: the process limit (%d processes and threads) refused %d new one(s)",
+                               self.process_limit, refused)
             self._cgroup.remove()
             self._cgroup = None
         process = getattr(self.provisioner, "process", None)
