@@ -122,5 +122,10 @@ bench: install
 	$(BIN)/python -m benchmarks.xor_study
 	$(BIN)/python -m benchmarks.notebook_times
 
+# labkit grade --jobs 2 against serial nbgrader autograde on the same submissions (minutes; keep the machine quiet).
+bench-grading: install data bubblewrap
+	$(BIN)/python -m pip install --quiet -e '.[dev,grading]'
+	$(BIN)/python -m benchmarks.bench_grading
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache mutants build release site *.egg-info
