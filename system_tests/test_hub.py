@@ -35,6 +35,7 @@ import requests
 import websocket
 
 from labkit.tools import assignments, mnist
+from system_tests.conftest import free_port, stop
 from tests.notebook_helpers import fill, solutions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,12 +44,6 @@ COURSE = "labkit"
 TEACHER, STUDENTS = "lkt-teacher", ("lkt-ann", "lkt-bob", "lkt-eve")
 GROUP = f"course-{COURSE}"
 NOTEBOOKS = ("02_xor_training.ipynb", "03_mnist_softmax.ipynb")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run(*cmd: str, **kw) -> str:
@@ -141,12 +136,7 @@ def site():
         yield site
     finally:
         if hub is not None:
-            hub.send_signal(signal.SIGTERM)  # the hub stops the users' servers and its services as it ends
-            try:
-                hub.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(hub.pid, signal.SIGKILL)
-                hub.wait()
+            stop(hub, 30)  # the hub stops the users' servers and its services as it ends
         hub_log.close()
         remove_users()
         (PREFIX / "etc" / "jupyter" / "nbgrader_config.py").unlink(missing_ok=True)  # points into srv
