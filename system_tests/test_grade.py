@@ -235,3 +235,12 @@ def test_without_bubblewrap_grading_is_refused(graded):
     output = refused.communicate(timeout=120)[0]
     assert refused.returncode == 1
     assert "bubblewrap (bwrap) is not installed" in output and "labkit grade --unsandboxed" in output
+
+
+def test_a_course_without_labkits_set_up_is_told_the_two_lines_to_add(tmp_path):
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\nc.CourseDirectory.course_id = 'plain'\n")
+    refused = labkit_grade(tmp_path)
+    output = refused.communicate(timeout=120)[0]
+    assert refused.returncode == 1
+    assert "does not use labkit's grading set-up" in output
+    assert "from labkit.tools.nbgrader_config import configure\n    configure(c)" in output
