@@ -45,6 +45,7 @@ from . import threads
 STATE = ".labkit-grade"
 BLAS_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "LABKIT_THREADS")
 PR_SET_PDEATHSIG = 1
+KILLED = "killed (--timeout)"  # how a submission's failure ends when labkit grade stopped it
 
 
 @dataclass
@@ -223,7 +224,7 @@ def _result(job: _Job, timeout: float, cpu: float) -> Result:
     sub, code = job.submission, job.process.returncode
     seconds = time.monotonic() - job.started
     if job.timed_out:
-        reason = f"timeout: still running after {timeout:g} s, killed (--timeout)"
+        reason = f"timeout: still running after {timeout:g} s, {KILLED}"
     elif code != 0:
         reason = failure_reason(job.log.read_text(errors="replace"), code)
     else:
@@ -287,7 +288,7 @@ def grade_all(course: Course, assignment: str, todo: list[Submission], ledger: L
     """
     with tqdm(total=len(todo), desc=f"grading {assignment}", unit="submission", file=sys.stderr) as bar:
         def done(result: Result) -> None:
-            if result.reason.startswith("timeout"):  # nbgrader was killed mid-way: remove what it left, as it would
+            if result.reason.endswith(KILLED):  # nbgrader was killed mid-way: remove what it left, as it would
                 shutil.rmtree(course.path("autograded", result.student, assignment), ignore_errors=True)
             ledger.record(result)
             bar.update()
