@@ -4,7 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install lab test test-fast test-grading mutate data bench execute release site clean chromium axe test-browser test-newcomer
+.PHONY: install lab test test-fast test-grading mutate data bench execute release site clean chromium axe test-browser test-newcomer \
+        bubblewrap hub-env test-hub bench-grading
 
 # (Re)install when the venv is missing or pyproject.toml changed.
 $(STAMP): pyproject.toml
@@ -79,10 +80,36 @@ test-browser: install data chromium axe
 	LABKIT_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest system_tests/test_jupyterlab.py system_tests/test_stepthrough.py \
 	  system_tests/test_site.py -s -p no:cacheprovider
 
-# The notebooks as an nbgrader 0.9.6 course: generate_assignment, autograde of simulated submissions, feedback.
-test-grading: install data
+# labkit grade runs students' kernels in bubblewrap (Debian's package; installed here if missing, root or sudo).
+bubblewrap:
+	@command -v bwrap >/dev/null || { echo "Installing Debian's bubblewrap for sandboxed grading..."; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap; }
+
+# The notebooks as an nbgrader 0.9.6 course: generate_assignment, autograde of simulated submissions, feedback;
+# the sandbox; labkit grade with honest and hostile submissions, killed and resumed; feedback without hidden tests.
+test-grading: install data bubblewrap
 	$(BIN)/python -m pip install --quiet -e '.[dev,grading]'
-	$(BIN)/python -m pytest system_tests/test_grading.py -p no:cacheprovider
+	$(BIN)/python -m pytest system_tests/test_grading.py system_tests/test_sandbox.py system_tests/test_grade.py \
+	  system_tests/test_feedback.py -p no:cacheprovider
+
+# A shared server's Python: a venv of Debian's /usr/bin/python3 outside /root (every Unix user must be able to run it)
+# with labkit, nbgrader, JupyterHub 6 and nbgitpuller, and configurable-http-proxy from npm.
+HUB_PREFIX ?= /opt/labkit-hub
+HUB_STAMP  := $(HUB_PREFIX)/.installed-labkit
+$(HUB_STAMP): pyproject.toml $(wildcard labkit/*.py labkit/tools/*.py)
+	test -x $(HUB_PREFIX)/bin/python || /usr/bin/python3 -m venv $(HUB_PREFIX)
+	$(HUB_PREFIX)/bin/python -m pip install --quiet --upgrade pip
+	$(HUB_PREFIX)/bin/python -m pip install --quiet '.[grading,hub]'
+	npm install --prefix $(HUB_PREFIX)/proxy --silent --no-fund --no-audit configurable-http-proxy@5
+	chmod -R a+rX $(HUB_PREFIX)
+	touch $@
+
+hub-env: $(HUB_STAMP)
+
+# JupyterHub on loopback with Unix users made for the test (and removed after it): log in, run a release notebook on
+# a student's server, fetch, submit, collect, labkit grade, feedback, fetch_feedback, permissions, nbgitpuller.
+test-hub: install data bubblewrap hub-env
+	LABKIT_HUB_PREFIX=$(HUB_PREFIX) $(BIN)/python -m pytest system_tests/test_hub.py -p no:cacheprovider
 
 # A fresh clone of this repository, set up and tested with the README's two commands only.
 test-newcomer: install
@@ -107,6 +134,11 @@ bench: install
 	$(BIN)/python -m benchmarks.bench_stepthrough
 	$(BIN)/python -m benchmarks.xor_study
 	$(BIN)/python -m benchmarks.notebook_times
+
+# labkit grade --jobs 2 against serial nbgrader autograde on the same submissions (minutes; keep the machine quiet).
+bench-grading: install data bubblewrap
+	$(BIN)/python -m pip install --quiet -e '.[dev,grading]'
+	$(BIN)/python -m benchmarks.bench_grading
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache mutants build release site *.egg-info system_tests/node_modules

@@ -69,13 +69,18 @@ def lab(tmp_path_factory):
                 time.sleep(0.3)
         yield f"http://127.0.0.1:{port}", token, served
     finally:  # also when a test failed: stop the server and its kernels
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop(process, 15)
         log.close()
+
+
+def stop(process: subprocess.Popen, seconds: float) -> None:
+    """SIGTERM to a server started in a session of its own, SIGKILL to its group if it has not ended in time."""
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 @pytest.fixture(scope="session")

@@ -26,3 +26,10 @@ def test_release_without_sources_here_says_to_give_them(tmp_path, monkeypatch, c
     assert main(["release", "--verify", str(tmp_path)]) == 1
     assert "there is no notebooks/ folder here: give the source notebooks (with solutions) as PATH" in (
         capsys.readouterr().err)
+
+
+def test_grade_outside_a_course_says_where_to_run_it(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["grade", "lab"]) == 1
+    err = capsys.readouterr().err
+    assert f"there is no nbgrader_config.py in {tmp_path}: run `labkit grade` in the course directory" in err

@@ -431,6 +431,29 @@ def scan_for_leaks(folder, sources) -> list[Leak]:
     return leaks
 
 
+SOURCE_MARKERS = (BEGIN, END, BEGIN_HIDDEN, END_HIDDEN, "### BEGIN MARK SCHEME", "### END MARK SCHEME")
+
+
+def scan_release_structure(folder) -> list[Leak]:
+    """What marks a notebook under ``folder`` as a source rather than a release, without the sources at hand:
+    solution, hidden-test or marking-scheme markers, outputs, written answers, saved widget state."""
+    leaks = []
+    for path in sorted(Path(folder).rglob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        for index, cell in enumerate(nb.cells):
+            leaks += [Leak(path.name, index, line.strip(), "a marker that only sources hold")
+                      for line in cell.source.splitlines() if line.strip() in SOURCE_MARKERS]
+            if cell.get("outputs"):
+                leaks.append(Leak(path.name, index, f"{len(cell.outputs)} output(s)", "a run: a release has none"))
+            answer = is_answer(cell) or (cell.cell_type == "markdown"
+                                         and cell.get("metadata", {}).get("nbgrader", {}).get("solution"))
+            if answer and cell.source.strip() != ANSWER_PLACEHOLDER:
+                leaks.append(Leak(path.name, index, cell.source.strip()[:60], "a written answer"))
+        if "widgets" in nb.metadata:
+            leaks.append(Leak(path.name, None, "metadata.widgets", "saved widget state"))
+    return leaks
+
+
 # -- verification ----------------------------------------------------------------------
 
 
@@ -444,12 +467,19 @@ def _failing_cells(nb, cwd, timeout: int) -> set[int]:
             if cell.cell_type == "code" and any(o.output_type == "error" for o in cell.outputs)}
 
 
+def cell_key(cell) -> str | None:
+    """How a cell of a source is found again in its release: by nbgrader's grade_id, else its nbformat cell id.
+    Not by position: nbgrader's IncludeHeaderFooter (`nbgrader quickstart` turns it on) adds cells."""
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") or cell.get("id")
+
+
 def verify_release(out, paths, timeout: int = 600, sources: bool = True) -> list[str]:
     """Run each student notebook and its source up to the last check cell; return the problems found.
 
     In the student version every check must fail (its exercise is a stub) and every cell
     before the first exercise must run; in the source every cell must run (sources=False
-    skips that half, for a caller that runs the sources anyway).
+    skips that half, for a caller that runs the sources anyway). Cells are matched by
+    ``cell_key``; problems name the source's cell numbers.
     """
     problems = []
     for path in notebook_paths(paths):
@@ -459,12 +489,20 @@ def verify_release(out, paths, timeout: int = 600, sources: bool = True) -> list
             continue
         first_exercise = next(i for i, cell in enumerate(source.cells) if is_exercise(cell))
         student = nbformat.read(Path(out) / path.name, as_version=4)
-        student.cells = student.cells[: checks[-1] + 1]
+        found = {key: i for i, cell in enumerate(student.cells) if (key := cell_key(cell))}
+        keys = {i: cell_key(source.cells[i]) for i in [first_exercise, *checks]}
+        where = {i: found[key] for i, key in keys.items() if key in found}
+        missing = [i for i in keys if i not in where]
+        if missing:
+            problems += [f"{path.name}: source cell {i} ({cell_key(source.cells[i]) or 'no grade_id or cell id'}) "
+                         "is not in the student version" for i in missing]
+            continue
+        student.cells = student.cells[: max(where[i] for i in checks) + 1]
         failing = _failing_cells(student, out, timeout)
         problems += [f"{path.name}: student cell {i} fails before the first exercise" for i in sorted(failing)
-                     if i < first_exercise]
+                     if i < where[first_exercise]]
         problems += [f"{path.name}: check cell {i} passes on the student stub, so it cannot catch a wrong answer"
-                     for i in checks if i not in failing]
+                     for i in checks if where[i] not in failing]
         if sources:
             source.cells = source.cells[: checks[-1] + 1]
             failing = _failing_cells(source, path.parent, timeout)
