@@ -71,3 +71,16 @@ def test_labkits_feedback_shows_the_failed_checks_message_and_nothing_for_instru
     assert "secret_factor" not in text and "SECRET_SCHEME_WORD" not in text
     assert "BEGIN HIDDEN TESTS" not in text and "MARK SCHEME" not in text
     assert "Explain why." in text and "triple(1) should be 3" in text  # the public parts stay
+
+
+def test_labkits_autograde_steps_are_nbgraders_with_its_own_execute():
+    from nbgrader.converters.autograde import Autograde
+    from traitlets.utils.importstring import import_item
+
+    from labkit.tools.grading import GradingExecute
+    from labkit.tools.nbgrader_config import AUTOGRADE
+
+    ours = [import_item(name) for name in AUTOGRADE]
+    theirs = Autograde().autograde_preprocessors
+    assert ours[0] is GradingExecute and issubclass(GradingExecute, theirs[0])
+    assert ours[1:] == theirs[1:]

@@ -27,7 +27,7 @@ import nbformat
 import pytest
 from nbgrader import api as nbgrader_api
 
-from labkit.tools import assignments
+from labkit.tools import assignments, class_report
 from system_tests.test_grading import labkit_release, nbgrader, with_exercises
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -217,7 +217,7 @@ def test_the_report_and_the_csv_give_points_per_student_and_exercise(graded):
 
 def test_a_held_submission_is_reported_with_its_reasons(graded):
     course = graded[0]
-    review = course / "autograded" / "honest-release" / "lab" / "labkit-review.json"
+    review = class_report.review_path(course / "autograded" / "honest-release" / "lab")
     review.write_text(json.dumps({"held": True, "reasons": [
         {"notebook": XOR, "cell": 14, "line": 3, "what": "rebinds labkit.checks.check"}]}))
     try:

@@ -43,7 +43,7 @@ def course(tmp_path):
             "02_xor": [grade("xor-check-train", 0, 2), grade("xor-check-bce", 0, 1), grade("xor-answer", 0, 2)]}
     held = tmp_path / "autograded" / "mallory" / "lab"
     held.mkdir(parents=True)
-    (held / class_report.REVIEW_FILE).write_text(json.dumps({"held": True, "reasons": [
+    class_report.review_path(held).write_text(json.dumps({"held": True, "reasons": [
         {"notebook": "02_xor.ipynb", "cell": 14, "line": 3, "what": "rebinds labkit.checks.check"}]}))
     hog = tmp_path / "autograded" / "hog" / "lab"
     hog.mkdir(parents=True)
@@ -78,8 +78,8 @@ def test_held_submissions_and_failures_are_named_with_their_reasons(tmp_path):
 
 
 def test_a_review_file_that_does_not_hold_holds_nothing(tmp_path):
-    (tmp_path / class_report.REVIEW_FILE).write_text(json.dumps({"held": False, "reasons": []}))
-    assert class_report.review_reasons(tmp_path) == []
+    class_report.review_path(tmp_path / "lab").write_text(json.dumps({"held": False, "reasons": []}))
+    assert class_report.review_reasons(tmp_path / "lab") == []
 
 
 def test_the_text_report_has_a_row_per_student_and_every_section(tmp_path):

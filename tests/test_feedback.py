@@ -31,16 +31,19 @@ def test_configure_sets_the_sandbox_and_feedback_without_instructors_parts():
     nbgrader_config.configure(c)
     assert nbgrader_config.is_configured(c)
     assert c.Execute.kernel_manager_class == "labkit.tools.sandbox.SandboxedKernelManager"
+    assert c.Autograde.autograde_preprocessors[0] == "labkit.tools.grading.GradingExecute"
     steps = c.GenerateFeedback.preprocessors
     assert steps.index("labkit.tools.feedback.ShortTracebacks") < steps.index("nbgrader.preprocessors.ClearHiddenTests")
     assert "nbgrader.preprocessors.ClearMarkScheme" in steps and steps[0] == "nbgrader.preprocessors.GetGrades"
 
 
-def test_a_course_that_names_the_sandbox_class_itself_is_configured_too():
+def test_a_course_that_names_the_classes_itself_is_configured_too():
     from labkit.tools.sandbox import SandboxedKernelManager
 
     c = Config()
     c.Execute.kernel_manager_class = SandboxedKernelManager
+    assert not nbgrader_config.is_configured(c)  # the sandbox without the signed verdicts is not enough
+    c.Autograde.autograde_preprocessors = nbgrader_config.AUTOGRADE
     assert nbgrader_config.is_configured(c)
 
 

@@ -2,7 +2,7 @@
 
 The points come from nbgrader's gradebook (the record), so a report made after formgrader
 grading includes the hand-graded points too. What the gradebook does not hold comes from
-the course's folders: ``autograded/<student>/<assignment>/labkit-review.json`` marks a
+the course's folders: ``autograded/<student>/<assignment>.labkit-review.json`` marks a
 submission held for review, with its reasons; the autograded notebooks show which cells
 reached a limit (nbgrader's time per cell, the sandbox's memory or processes); ``labkit
 grade``'s results say which submissions failed as a whole.
@@ -43,9 +43,15 @@ class ClassReport:
     students: list[StudentGrades]
 
 
+def review_path(folder: Path) -> Path:
+    """The review file of a submission's autograded folder: beside the folder, not in it, where the student's
+    kernel (which may write in its notebook's folder, and only there) cannot reach it."""
+    return folder.parent / f"{folder.name}.{REVIEW_FILE}"
+
+
 def review_reasons(folder: Path) -> list[str]:
     """The reasons a submission's autograded folder holds it for review (empty: not held)."""
-    path = folder / REVIEW_FILE
+    path = review_path(folder)
     if not path.exists():
         return []
     review = json.loads(path.read_text())

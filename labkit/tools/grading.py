@@ -10,7 +10,8 @@ the student's code made pass, scores full points. ``GradingExecute`` replaces nb
    record from its own cell gets an error output saying why, so nbgrader scores it 0.
 3. Anything the sentinel recorded as tampering, a log not all signed, and the escape hatches a static
    scan of the student's cells finds (``scan``) hold the submission for review: every check scores 0,
-   each says why, and ``labkit-review.json`` beside the graded notebooks names the cell and line.
+   each says why, and the submission's review file (``class_report.review_path``, beside its autograded
+   folder, out of the kernel's reach) names the cell and line.
 
 An honest notebook leaves no tamper record and no finding, so it gets every point it earns.
 """
@@ -30,9 +31,9 @@ from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
 
 from . import sentinel
+from .class_report import review_path
 from .grading_kernel import FLAG
 
-REVIEW_FILE = "labkit-review.json"
 ERROR_NAME = "LabkitGrading"
 
 # names that honest numpy code for these exercises never needs, and that reach memory, frames, the kernel or labkit's
@@ -99,7 +100,13 @@ def is_test_cell(cell: NotebookNode) -> bool:
 class GradingExecute(Execute):
     """nbgrader's Execute with the sentinel in the kernel and the verdicts read from its signed log."""
 
+    _started: set[Path] = set()  # the review files this process has begun (a regrade starts them afresh)
+
     def preprocess(self, nb: NotebookNode, resources: dict[str, Any]) -> tuple[NotebookNode, dict[str, Any]]:
+        review = review_path(Path(resources.get("metadata", {}).get("path") or ".").resolve())
+        if review not in self._started:  # the submission's first notebook: an earlier grading's verdict is gone
+            self._started.add(review)
+            review.unlink(missing_ok=True)
         key = secrets.token_bytes(32)
         handle, log_path = tempfile.mkstemp(prefix="labkit-sentinel-", suffix=".log")
         os.close(handle)
@@ -124,7 +131,7 @@ class GradingExecute(Execute):
         notebook = notebook if notebook.endswith(".ipynb") else f"{notebook}.ipynb"
         reasons = apply_verdicts(nb, records, problems, notebook)
         if reasons:
-            write_review(Path(resources.get("metadata", {}).get("path") or "."), reasons)
+            write_review(review, reasons)
         return nb, resources
 
     def create_kernel_manager(self) -> Any:
@@ -169,9 +176,8 @@ def _fail(cell: NotebookNode, message: str) -> None:
                                                        traceback=[f"{ERROR_NAME}: {message}"]))
 
 
-def write_review(folder: Path, reasons: list[Reason]) -> None:
-    """Add ``reasons`` to the submission's review file (one per assignment folder, all its notebooks' reasons)."""
-    path = folder / REVIEW_FILE
+def write_review(path: Path, reasons: list[Reason]) -> None:
+    """Add ``reasons`` to the submission's review file ``path`` (one per submission, all its notebooks' reasons)."""
     review: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {"held": True, "reasons": []}
     review["reasons"] += [asdict(reason) for reason in reasons]
     path.write_text(json.dumps(review, indent=1))
