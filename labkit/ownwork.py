@@ -114,7 +114,7 @@ class Watch:
             self.reached.append("switches off the check's watch (sys.setprofile)")
 
     def _profile(self, frame: FrameType, event: str, arg: Any) -> None:
-        if event == "call" and frame.f_code.co_filename.startswith(LABKIT):
+        if event == "call" and _is_labkit(frame.f_code.co_filename):
             identity = _identity(frame.f_code)
             if identity not in self.allowed and identity[1].rsplit(".", 1)[-1] not in ALWAYS and identity != _EXIT:
                 caller = _nearest_caller(frame.f_back)
@@ -164,12 +164,17 @@ def _nearest_caller(frame: FrameType | None) -> FrameType | None:
     return frame
 
 
+def _is_labkit(filename: str) -> bool:
+    return filename.startswith(LABKIT) and "/.." not in filename  # '..' could lead out of labkit again
+
+
 def _is_library(filename: str) -> bool:
-    return filename.startswith(_LIBRARIES) and not filename.startswith(LABKIT) or filename.startswith("<frozen ")
+    installed = filename.startswith(_LIBRARIES) and "/.." not in filename
+    return installed and not _is_labkit(filename) or filename.startswith("<frozen ")
 
 
 def _is_students(filename: str) -> bool:
-    return not filename.startswith(LABKIT) and not _is_library(filename)
+    return not _is_labkit(filename) and not _is_library(filename)
 
 
 def _qualified(frame: FrameType) -> str:

@@ -1,15 +1,19 @@
 """A class graded with nbgrader 0.9.6: the real notebooks as an nbgrader course, end to end.
 
-The module builds a course in a temporary folder from notebooks/, runs
-`nbgrader generate_assignment`, hands in simulated submissions, runs
-`nbgrader autograde` (with nbgrader's default 30 s per cell) and
-`nbgrader generate_feedback`, and reads the scores from the gradebook.
-Run by `make test-grading` (which installs the `grading` extra).
+The module builds a course in a temporary folder from notebooks/, configured as the README says
+(``labkit.tools.nbgrader_config.configure``: sandboxed kernels, signed verdicts, feedback without
+hidden tests), runs `nbgrader generate_assignment`, hands in simulated submissions, runs
+`nbgrader autograde` (with nbgrader's default 30 s per cell) and `nbgrader generate_feedback`,
+and reads the scores from the gradebook. Among the submissions are honest ones written in
+other ways (scratch cells, prints, plots, magics), which must get every point they earn, and
+forgeries of a wrong answer's pass, which must not score. Run by `make test-grading` (which
+installs the `grading` extra and bubblewrap).
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import os
 import re
 import shutil
@@ -21,7 +25,7 @@ import nbformat
 import pytest
 from nbgrader import api as nbgrader_api  # `make test-grading` installs it (the `grading` extra)
 
-from labkit.tools import assignments
+from labkit.tools import assignments, class_report
 from tests.notebook_helpers import fill, solutions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,11 +34,11 @@ ASSIGNMENT = "lab"
 XOR = "02_xor_training.ipynb"
 
 
-def nbgrader(course: Path, *args: str) -> str:
+def nbgrader(course: Path, *args: str, succeeds: bool = True) -> str:
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
     result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env, capture_output=True,
                             text=True, timeout=1800)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    assert (result.returncode == 0) == succeeds, result.stdout[-4000:] + result.stderr[-4000:]
     return result.stdout + result.stderr
 
 
@@ -68,7 +72,8 @@ def course(tmp_path_factory):
     """The course after generate_assignment, five submissions, autograde and generate_feedback."""
     course = tmp_path_factory.mktemp("course")
     (course / "nbgrader_config.py").write_text(
-        f"c = get_config()\nc.CourseDirectory.root = {str(course)!r}\nc.CourseDirectory.course_id = 'labkit'\n")
+        f"c = get_config()\nc.CourseDirectory.root = {str(course)!r}\nc.CourseDirectory.course_id = 'labkit'\n"
+        "from labkit.tools.nbgrader_config import configure\nconfigure(c)\n")
     source = course / "source" / ASSIGNMENT
     source.mkdir(parents=True)
     for path in NOTEBOOKS:
@@ -84,14 +89,66 @@ def course(tmp_path_factory):
     submit(course, "one-exercise", {XOR: with_exercises(ours[XOR], sources[XOR], {"nb02-exercise-bce": None})})
     hard_coded = "return 9 if np.isscalar(x) else np.array([0.0, 3.0])"  # the public check's answers, nothing more
     submit(course, "hard-coded", {XOR: with_exercises(ours[XOR], sources[XOR], {"nb02-exercise-gd": {0: hard_coded}})})
+    submit(course, "scratch-cells", {name: with_scratch_cells(nb) for name, nb in sources.items()})
+    for student, forgery in FORGERIES.items():
+        submit(course, student, {XOR: forged(ours[XOR], sources[XOR], forgery)})
     autograde_log = nbgrader(course, "autograde", ASSIGNMENT, "--force")
     nbgrader(course, "generate_feedback", ASSIGNMENT, "--force")
-    for student in ("untouched-nbgrader", "untouched-labkit", "solutions", "one-exercise", "hard-coded"):
+    submit(course, "exits-early", {XOR: forged(ours[XOR], sources[XOR], "import os\nos._exit(0)")})
+    (course / "exits-early.log").write_text(nbgrader(course, "autograde", ASSIGNMENT, "--student", "exits-early",
+                                                     succeeds=False))
+    for student in ("untouched-nbgrader", "untouched-labkit", "solutions", "one-exercise", "hard-coded",
+                    "scratch-cells", *FORGERIES):
         scores = grades(course, student).values()
         automatic = sum(score for score, _, manual in scores if not manual)
         print(f"{student:>20}: {automatic:g} automatic points of {sum(m for _, m, _ in scores):g}, "
               f"{sum(manual for _, _, manual in scores)} answers to grade by hand")  # shown with pytest -s
     return course, released, ours, autograde_log
+
+
+SCRATCH = [  # what students leave in their notebooks: none of it may cost a point
+    "print('trying things out', np.arange(3) @ np.arange(3))",
+    "def helper(values):\n    return [v * 2 for v in values]\n\nhelper([1, 2])",
+    "%timeit np.zeros(100).sum()",
+    "fig, ax = plt.subplots(figsize=(2, 2))\nax.plot([0, 1], [1, 0])\nplt.show()",
+    "import math\nfrom collections import Counter\nCounter('backprop'), math.pi",
+    "help(np.outer)",
+    "rng_scratch = np.random.default_rng(0)\nrng_scratch.normal(size=2)",
+]
+
+
+def with_scratch_cells(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The notebook with a scratch cell (in turn from SCRATCH) after every exercise."""
+    nb = copy.deepcopy(nb)
+    exercises = [i for i, cell in enumerate(nb.cells) if assignments.is_exercise(cell)]
+    for n, index in enumerate(reversed(exercises)):
+        nb.cells.insert(index + 1, nbformat.v4.new_code_cell(SCRATCH[n % len(SCRATCH)]))
+    return nb
+
+
+WRONG_BCE = {0: "return 0.0", 1: "return np.zeros_like(y_pred)"}  # the bce exercise, wrong in both methods
+FORGERIES = {  # student -> code in a cell of its own after the (wrong) bce exercise, to make its check pass anyway
+    "rebinds-check": "import contextlib\ncheck = lambda what: contextlib.suppress(Exception)",
+    "patches-labkit": "import labkit.exercises\nlabkit.exercises.bce = lambda *args, **kwargs: 0.0",
+    "patches-the-module-table": "import sys, types\nfake = types.ModuleType('labkit.exercises')\n"
+                                "fake.bce = lambda *args, **kwargs: 0.0\nsys.modules['labkit.exercises'] = fake\n"
+                                "import labkit\nlabkit.exercises = fake\nexercises = fake",
+    "rewrites-cells": "ip = get_ipython()\nip.input_transformers_post.append(lambda lines: ['pass\\n'])",
+    "compiles-its-own": "exec(compile('check = lambda what: __import__(\"contextlib\").suppress(Exception)', "
+                        "'labkit/checks.py', 'exec'))",
+    "signs-its-own": "import sys\nsys.audit('labkit.check', 'binary cross entropy', True)",
+}
+FORGED_CHECK = "nb02-check-bce"
+
+
+def forged(student_nb, source_nb, forgery: str) -> nbformat.NotebookNode:
+    """Notebook 02 with every exercise right but bce, which is wrong, and the forgery in a cell after it."""
+    filled = {cell.metadata["nbgrader"]["grade_id"]: None for cell in source_nb.cells if assignments.is_exercise(cell)}
+    nb = with_exercises(student_nb, source_nb, filled | {"nb02-exercise-bce": WRONG_BCE})
+    exercise = next(i for i, cell in enumerate(nb.cells)
+                    if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == "nb02-exercise-bce")
+    nb.cells.insert(exercise + 1, nbformat.v4.new_code_cell(forgery))
+    return nb
 
 
 def grades(course: Path, student: str) -> dict[str, tuple[float, float, bool]]:
@@ -158,3 +215,54 @@ def test_feedback_shows_the_check_messages_and_no_traceback_into_labkit(course):
 
 def test_no_cell_ran_into_nbgraders_time_limit(course):
     assert "Timeout" not in course[3] and "timed out" not in course[3]
+
+
+def test_honest_notebooks_with_scratch_cells_get_every_automatic_point_and_are_not_held(course):
+    course_dir = course[0]
+    scores = grades(course_dir, "scratch-cells")
+    automatic = {name: s for name, s in scores.items() if "-check-" in name}
+    assert automatic and all(score == maximum for score, maximum, _ in automatic.values()), automatic
+    for student in ("solutions", "scratch-cells", "one-exercise", "untouched-labkit"):
+        assert not class_report.review_path(course_dir / "autograded" / student / ASSIGNMENT).exists(), student
+
+
+@pytest.mark.parametrize("student", FORGERIES)
+def test_a_forged_pass_scores_nothing(course, student):
+    assert grades(course[0], student)[FORGED_CHECK][0] == 0
+
+
+HELD = {  # forgery -> what the review file says of it
+    "patches-labkit": "labkit.exercises",
+    "patches-the-module-table": "sys.modules",
+    "rewrites-cells": "IPython",
+    "compiles-its-own": "compiles code of its own",
+    "signs-its-own": "raises labkit's grading event",
+}
+
+
+@pytest.mark.parametrize("student, what", HELD.items())
+def test_tampering_holds_the_submission_naming_cell_and_line(course, student, what):
+    course_dir = course[0]
+    review = json.loads(class_report.review_path(course_dir / "autograded" / student / ASSIGNMENT).read_text())
+    assert review["held"] and any(what in reason["what"] for reason in review["reasons"]), review
+    tampering = [reason for reason in review["reasons"] if what in reason["what"]][0]
+    assert tampering["notebook"] == XOR and tampering["cell"] is not None, tampering
+    assert all(score == 0 for score, _, _ in grades(course_dir, student).values())
+
+
+def test_a_rebound_check_scores_nothing_but_is_not_tampering(course):
+    course_dir = course[0]
+    assert not class_report.review_path(course_dir / "autograded" / "rebinds-check" / ASSIGNMENT).exists()
+    feedback = text_of((course_dir / "feedback" / "rebinds-check" / ASSIGNMENT / XOR.replace(".ipynb", ".html"))
+                       .read_text())
+    assert "this check did not run to its end, so it scores 0" in feedback
+
+
+def test_a_kernel_that_exits_fails_its_own_submission_alone(course):
+    course_dir = course[0]
+    log = (course_dir / "exits-early.log").read_text()
+    assert "There was an error processing assignment 'lab' for student 'exits-early'" in log
+    with nbgrader_api.Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gradebook:
+        with pytest.raises(nbgrader_api.MissingEntry):
+            gradebook.find_submission_notebook("02_xor_training", ASSIGNMENT, "exits-early")
+    assert grades(course_dir, "solutions")[FORGED_CHECK][0] > 0  # the others keep their grades

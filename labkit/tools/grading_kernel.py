@@ -16,6 +16,7 @@ def main() -> None:
     specs = [arg for arg in sys.argv[1:] if arg.startswith(FLAG)]
     sys.argv = [sys.argv[0], *(arg for arg in sys.argv[1:] if not arg.startswith(FLAG))]
     if specs:
+        sys.dont_write_bytecode = True  # the notebook's own modules stay source: bytecode it left would be held
         from labkit.tools import sentinel
 
         log_fd, key_fd = (int(part) for part in specs[-1][len(FLAG):].split(":"))

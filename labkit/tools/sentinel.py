@@ -28,13 +28,16 @@ from __future__ import annotations
 import _hashlib
 import builtins
 import importlib
+import io
 import os
 import sys
 import sysconfig
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import FrameType, ModuleType
+from types import FrameType, FunctionType, ModuleType
 from typing import Any
+
+import numpy as np
 
 EVENT = "labkit.check"  # raised by Check.__exit__: (what, passed)
 BEGIN, WATCH_BEGIN, WATCH_END = "labkit.check.begin", "labkit.watch.begin", "labkit.watch.end"
@@ -67,6 +70,9 @@ ALWAYS_BLOCKED = frozenset({"gc.get_objects", "gc.get_referrers", "gc.get_refere
 is the student's)."""
 DURING_CHECKS = frozenset({"sys._getframe"})
 FRAME_ATTRIBUTES = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame"})
+CODE_ATTRIBUTES = frozenset({"__code__", "__defaults__", "__kwdefaults__"})
+"""What a function runs and its defaults: changing them for one of labkit's or numpy's changes what it does under
+the same name and identity, which the snapshot cannot see."""
 OWN = (EVENT, BEGIN, WATCH_BEGIN, WATCH_END)
 TAB, NEWLINE = "\t", "\n"
 WATCHED = ALWAYS_BLOCKED | DURING_CHECKS | {"compile", "open", "object.__getattr__", "object.__setattr__",
@@ -168,12 +174,14 @@ class Snapshot:
 def _hook(log_fd: int, key: bytes, snapshot: Snapshot) -> Callable[[str, tuple], None]:
     """The audit hook, in a closure that holds the key, the snapshot and everything it calls: the builtins and
     C functions it uses are bound here, never looked up again, so no replaced name can run inside it."""
-    _write, _getframe, _type, _str, _int, _bytes, _len, _tuple, range = (
-        os.write, sys._getframe, type, str, int, bytes, len, tuple, builtins.range)
+    _write, _getframe, _type, _str, _int, _bytes, _len, _tuple, range, _open = (
+        os.write, sys._getframe, type, str, int, bytes, len, tuple, builtins.range, io.open)
     _modules, _digest, _sha256, _missing = sys.modules, _hashlib.hmac_digest, _hashlib.openssl_sha256, object()
+    _function = FunctionType
     labkit_dir = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     libraries = tuple({os.path.abspath(p) for p in sysconfig.get_paths().values()} |
                       {os.path.abspath(sys.prefix), os.path.abspath(sys.base_prefix)})
+    protected = (labkit_dir, os.path.dirname(os.path.abspath(np.__file__)))  # the code verdicts depend on
     genuine = _genuine_codes()
     state: dict[str, Any] = {"busy": False, "in_check": False, "seq": 0, "last_cell": "", "shell": False}
     seen: set[tuple[str, str, int]] = set()
@@ -185,10 +193,31 @@ def _hook(log_fd: int, key: bytes, snapshot: Snapshot) -> Callable[[str, tuple],
         fields = f"{state['seq']}{TAB}{kind}{TAB}{cell}{TAB}{line}{TAB}{text}"
         _write(log_fd, (fields + "\t" + _digest(key, fields.encode(), "sha256").hex() + "\n").encode())
 
+    def installed(path: Any) -> bool:
+        """Whether a path is of installed code (read-only to the notebook); '..' could lead anywhere from there."""
+        return _type(path) is _str and "/.." not in path and path.startswith(libraries)
+
     def library(frame: FrameType) -> bool:
         filename = frame.f_code.co_filename
-        return filename.startswith("<frozen ") or (filename.startswith(libraries) and
-                                                   not filename.startswith(labkit_dir))
+        return filename.startswith("<frozen ") or (installed(filename) and not filename.startswith(labkit_dir))
+
+    def labkits_own(source: Any, filename: str) -> bool:
+        """Whether code compiled in the name of a labkit file is that file (importlib compiling labkit's source)."""
+        if _type(source) is _str:
+            source = source.encode("utf-8")
+        try:
+            with _open(filename, "rb") as file:
+                return _type(source) is _bytes and file.read() == source
+        except OSError:
+            return False
+
+    def imports_installed_code(frame: FrameType | None) -> bool:
+        """Whether this marshal.loads is importlib reading the cached bytecode of an installed module or of labkit,
+        not a file the notebook could have written (where any bytecode could be)."""
+        if frame is None or frame.f_code.co_filename != "<frozen importlib._bootstrap_external>":
+            return False
+        path: Any = frame.f_locals.get("bytecode_path")
+        return _type(path) is _str and "/.." not in path and path.startswith((*libraries, labkit_dir))
 
     def students(frame: FrameType | None) -> bool:
         """Whether the nearest frame from ``frame`` outwards that is no library's is the student's (not labkit's)."""
@@ -202,9 +231,10 @@ def _hook(log_fd: int, key: bytes, snapshot: Snapshot) -> Callable[[str, tuple],
         return frame
 
     def tamper(text: str, frame: FrameType | None) -> None:
-        """Record an attempt against the frame's cell and line (or, with no frame, against the last cell)."""
-        cell, line = (state["last_cell"], 0) if frame is None else (
-            cells.get(frame.f_code.co_filename, frame.f_code.co_filename), frame.f_lineno)
+        """Record an attempt against the cell and line of the nearest cell's frame (or of the last cell)."""
+        while frame is not None and frame.f_code.co_filename not in cells:  # out of the student's own modules
+            frame = frame.f_back
+        cell, line = (state["last_cell"], 0) if frame is None else (cells[frame.f_code.co_filename], frame.f_lineno)
         if (text, cell, line) not in seen:
             seen.add((text, cell, line))
             record("tamper", cell, line, text)
@@ -252,7 +282,12 @@ def _hook(log_fd: int, key: bytes, snapshot: Snapshot) -> Callable[[str, tuple],
             source, filename = (args + (None, None))[:2]
             if _type(source) is _bytes:  # IPython hands a cell's source to compile as UTF-8
                 source = source.decode("utf-8", "replace")
+            if _type(filename) is _str and filename.startswith(labkit_dir) and not labkits_own(source, filename):
+                tamper("compiles code that claims to be labkit's", nearest(raiser))
+                raise PermissionError("labkit's grading does not let a notebook make code in labkit's name.")
             if _type(source) is _str and _type(filename) is _str and "ipykernel_" in filename:
+                if students(raiser):  # a cell run from the notebook's code (run_cell, %%capture): no check's own
+                    return
                 if not state["shell"]:  # the first cell: IPython's shell exists, no student code has run
                     state["shell"] = True
                     snapshot.add_shell(shell_at_arming())
@@ -296,9 +331,15 @@ def _hook(log_fd: int, key: bytes, snapshot: Snapshot) -> Callable[[str, tuple],
             return
         if event in DURING_CHECKS and not state["in_check"] or not students(raiser):
             return
+        if event == "marshal.loads" and imports_installed_code(raiser):
+            return
         if event in ("object.__setattr__", "object.__delattr__"):
             name = args[1] if _len(args) > 1 and _type(args[1]) is _str else "?"
-            tamper(f"changes {name} of a function or code object", nearest(raiser))
+            target: Any = args[0] if args else None
+            if name not in CODE_ATTRIBUTES or _type(target) is not _function or \
+                    not target.__code__.co_filename.startswith(protected):  # libraries change their own as they load
+                return
+            tamper(f"changes {name} of {target.__module__}.{target.__qualname__}", nearest(raiser))
         else:
             tamper(event, nearest(raiser))
         raise PermissionError(f"labkit's grading does not let a notebook do this ({event}).")
