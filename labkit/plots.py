@@ -47,9 +47,10 @@ class _Sentence(Artist):
         pass
 
 
-def describe(target: Axes | Figure | SubFigure, sentence: str) -> None:
-    """Add a sentence to the description of what ``target`` (an axes or a whole figure) shows."""
-    target.add_artist(_Sentence(" ".join(sentence.split())))
+def describe(target: Axes | Figure | SubFigure, sentence: str) -> _Sentence:
+    """Add a sentence to the description of what ``target`` (an axes or a whole figure) shows; returns it, so that a
+    figure that is updated in place rather than drawn again can change its ``text``."""
+    return target.add_artist(_Sentence(" ".join(sentence.split())))
 
 
 def _sentences(target) -> list[str]:
