@@ -31,6 +31,8 @@ from .network import DenseNetwork
 from .weight_decay import eigen_view, quadratic_error, quadratic_minimizer
 
 BLUE, VERMILLION, ORANGE, GREEN, GREY = "#0072B2", "#D55E00", "#E69F00", "#009E73", "#777777"
+# Darker shades of the same hues for text, which needs 4.5:1 against white (WCAG 2.1 AA): vermillion 6.0:1, green 5.5:1
+VERMILLION_TEXT, GREEN_TEXT, GREY_TEXT = "#A84500", "#00785A", "#555555"
 CLASS_CMAP = LinearSegmentedColormap.from_list("class01", [BLUE, "#f7f7f7", VERMILLION])
 
 
@@ -50,7 +52,9 @@ class _Sentence(Artist):
 def describe(target: Axes | Figure | SubFigure, sentence: str) -> _Sentence:
     """Add a sentence to the description of what ``target`` (an axes or a whole figure) shows; returns it, so that a
     figure that is updated in place rather than drawn again can change its ``text``."""
-    return target.add_artist(_Sentence(" ".join(sentence.split())))
+    text = _Sentence(" ".join(sentence.split()))
+    target.add_artist(text)
+    return text
 
 
 def _sentences(target) -> list[str]:
@@ -67,7 +71,8 @@ def plain(text: str) -> str:
 def description(figure: Figure | SubFigure, extra: str = "") -> str:
     """What the figure shows, in words: its title, the sentences of the figure and of each axes, then ``extra``."""
     parts = []
-    title = figure._suptitle.get_text() if getattr(figure, "_suptitle", None) is not None else ""
+    suptitle = getattr(figure, "_suptitle", None)  # matplotlib keeps it there, and has no getter before 3.10
+    title = suptitle.get_text() if suptitle is not None else ""
     if title:
         parts.append(plain(title).rstrip(".") + ".")
     parts += _sentences(figure)
@@ -108,7 +113,7 @@ def _numbers(values: Sequence[float]) -> str:
     return ", ".join(number(v) for v in values)
 
 
-def _linear(w: Sequence[float], b: float) -> str:
+def _linear(w: Sequence[float] | np.ndarray, b: float) -> str:
     """w . x + b written out: '1.61 x1 - 1.79 x2 + 1.42'."""
     terms = [f"{number(w[0])} x1"] + [f"{'-' if v < 0 else '+'} {number(abs(v))} x{i + 1}" for i, v in enumerate(w)
                                       if i > 0]

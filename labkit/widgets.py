@@ -1,18 +1,24 @@
 """Interactive explorers for the notebooks (ipywidgets).
 
 ``TrainingExplorer`` trains a small network on a 2-D toy set while you
-watch. The Play button advances a counter in the browser; each tick trains a
-short chunk of steps, so the kernel stays free between ticks and the controls
-keep answering. Drawing costs far more than training, so a tick redraws only
-if the last picture is at least one tick interval old: on a slow machine ticks
-never pile up behind the drawing (pause would otherwise wait for the backlog).
-The figure is made once, with fixed margins; each redraw repaints its two axes
-and sends a PNG to an Image widget, which also shows the initial state on a static page.
+watch. Its play button (a ``Player``) trains a short chunk of steps per tick, in
+the kernel, and waits between ticks, so the kernel stays free and the controls
+keep answering. The figure is made once, with fixed margins; each redraw
+repaints its two axes and sends a PNG to an Image widget.
+
+Every control has a name a screen reader reads and works from the keyboard (a
+native select or text box, a button with words on it), with a focus ring
+(``style``); every picture is named by its description (``labkit.plots``),
+renewed at each redraw, and the state is also written out as text (the readout).
+ipywidgets' sliders and Play are not used: their handles and icon buttons have
+no accessible name, and ipywidgets offers no way to give them one.
 """
 
 from __future__ import annotations
 
-import time
+import asyncio
+from collections.abc import Callable, Sequence
+from importlib import resources
 
 import ipywidgets as w
 import numpy as np
@@ -25,6 +31,65 @@ from .optim import GradientDescent
 from .weight_decay import eigen_view, quadratic_error, shrinkage_factors
 
 ACTIVATION_CHOICES = ["tanh", "relu", "sigmoid"]
+LEARNING_RATES = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
+WEIGHT_DECAYS = [1e-5, 1e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0]
+INPUT_NOISES = [0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0]
+
+
+def style() -> w.HTML:
+    """labkit's widget stylesheet (a focus ring the keyboard can see) in an HTML widget that takes no room; a widget
+    that holds it and has the class ``labkit-widget`` gets it."""
+    css = resources.files("labkit").joinpath("widgets.css").read_text(encoding="utf-8")
+    return w.HTML(f"<style>{css}</style>", layout=w.Layout(display="none"))
+
+
+def choices(values: Sequence[float], value: float) -> list[tuple[str, float]]:
+    """A dropdown's options: the values, and ``value`` among them, in order, each labelled as it is written."""
+    return [(f"{v:g}", v) for v in sorted({*map(float, values), float(value)})]
+
+
+class Player:
+    """A play / pause button that says which it is, and a clock in the kernel: while it is on, ``tick()`` runs every
+    ``interval`` ms, until it returns False or the button is pressed again.
+
+    The clock is a task on the kernel's event loop: between ticks the kernel handles the other controls' messages.
+    ipywidgets' Play counts in the browser instead, but its buttons are icons with no name. Where no event loop
+    runs (a script, a test), pressing play starts nothing: call ``tick`` yourself.
+    """
+
+    def __init__(self, tick: Callable[[], bool], interval: int, on_pause: Callable[[], None] | None = None):
+        self.tick, self.interval, self.on_pause = tick, interval, on_pause
+        self.button = w.ToggleButton(description="play", icon="play", tooltip="", layout=w.Layout(width="90px"))
+        self.button.observe(self._toggled, names="value")
+        self._task: asyncio.Task | None = None
+
+    @property
+    def playing(self) -> bool:
+        return bool(self.button.value)
+
+    @playing.setter
+    def playing(self, value: bool) -> None:
+        self.button.value = bool(value)
+
+    def _toggled(self, change) -> None:
+        self.button.description = self.button.icon = "pause" if change.new else "play"
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        if change.new:
+            try:
+                self._task = asyncio.get_running_loop().create_task(self._run())
+            except RuntimeError:  # no event loop
+                pass
+        elif self.on_pause is not None:
+            self.on_pause()
+
+    async def _run(self) -> None:
+        while self.playing:
+            await asyncio.sleep(self.interval / 1000)
+            if self.playing and not self.tick():
+                self._task = None  # done: the toggle below must not cancel this task while it runs
+                self.playing = False
 
 
 def parse_widths(text: str) -> list[int]:
@@ -44,21 +109,21 @@ class TrainingExplorer:
     def __init__(self, dataset: str = "xor", hidden: str = "4", activation: str = "tanh",
                  learning_rate: float = 0.3, weight_decay: float = 0.0, input_noise: float = 0.0,
                  seed: int = 0, steps_per_tick: int = 25, resolution: int = 60):
-        style = {"description_width": "110px"}
-        self.dataset = w.Dropdown(options=list(TOY_DATASETS), value=dataset, description="data", style=style)
-        self.hidden = w.Text(value=hidden, description="hidden widths", style=style)
+        labels = {"description_width": "110px"}
+        self.dataset = w.Dropdown(options=list(TOY_DATASETS), value=dataset, description="data", style=labels)
+        self.hidden = w.Text(value=hidden, description="hidden widths", style=labels)
         self.activation = w.Dropdown(options=ACTIVATION_CHOICES, value=activation, description="activation",
-                                     style=style)
-        self.learning_rate = w.FloatLogSlider(value=learning_rate, base=10, min=-3, max=1, step=0.1,
-                                              description="learning rate", style=style)
-        self.weight_decay = w.FloatLogSlider(value=max(weight_decay, 1e-5), base=10, min=-5, max=0, step=0.25,
-                                             description="weight decay", style=style)
+                                     style=labels)
+        self.learning_rate = w.Dropdown(options=choices(LEARNING_RATES, learning_rate), value=float(learning_rate),
+                                        description="learning rate", style=labels)
+        decay = weight_decay if weight_decay > 0 else WEIGHT_DECAYS[0]
+        self.weight_decay = w.Dropdown(options=choices(WEIGHT_DECAYS, decay), value=float(decay),
+                                       description="weight decay", style=labels)
         self.decay_on = w.Checkbox(value=weight_decay > 0, description="use weight decay")
-        self.input_noise = w.FloatSlider(value=input_noise, min=0, max=1, step=0.05, description="input noise",
-                                         style=style)
-        self.seed = w.IntText(value=seed, description="seed", style=style)
-        self.play = w.Play(interval=150, min=0, max=10**9, step=1, description="play / pause",
-                           show_repeat=False)
+        self.input_noise = w.Dropdown(options=choices(INPUT_NOISES, input_noise), value=float(input_noise),
+                                      description="input noise", style=labels)
+        self.seed = w.IntText(value=seed, description="seed", style=labels)
+        self.play = Player(self.tick, interval=150)
         self.step_button = w.Button(description="step", icon="step-forward", layout=w.Layout(width="90px"))
         self.reset_button = w.Button(description="reset", icon="refresh", layout=w.Layout(width="90px"))
         self.readout = w.HTML()
@@ -71,11 +136,8 @@ class TrainingExplorer:
         self.figure = Figure(figsize=(9, 3.6), dpi=80)
         self.surface_ax, self.loss_ax = self.figure.subplots(
             1, 2, gridspec_kw=dict(left=0.07, right=0.985, bottom=0.14, top=0.91, wspace=0.22))
-        self._drawn_at = -float("inf")  # time.monotonic() when the last picture was sent
         self.reset()
 
-        self.play.observe(lambda change: self.tick(), names="value")
-        self.play.observe(self._on_play_or_pause, names="playing")
         self.step_button.on_click(lambda _: self.advance())
         self.reset_button.on_click(lambda _: self.reset())
         for control in (self.dataset, self.hidden, self.activation, self.seed):
@@ -83,9 +145,11 @@ class TrainingExplorer:
 
         controls = w.VBox([self.dataset, self.hidden, self.activation, self.learning_rate, self.decay_on,
                            self.weight_decay, self.input_noise, self.seed,
-                           w.HBox([self.play, self.step_button, self.reset_button]), self.readout],
+                           w.HBox([self.play.button, self.step_button, self.reset_button]), self.readout],
                           layout=w.Layout(min_width="360px"))
-        self.widget = w.HBox([controls, self.image], layout=w.Layout(flex_flow="row wrap", align_items="flex-start"))
+        self.widget = w.HBox([controls, self.image, style()],
+                             layout=w.Layout(flex_flow="row wrap", align_items="flex-start"))
+        self.widget.add_class("labkit-widget")
 
     def _ipython_display_(self):
         from IPython.display import display
@@ -114,15 +178,10 @@ class TrainingExplorer:
         self.train(steps)
         self.redraw()
 
-    def tick(self) -> None:
-        """One Play tick: train, and redraw unless the last picture is newer than one tick interval."""
-        self.train()
-        if self.error or time.monotonic() - self._drawn_at >= self.play.interval / 1000:
-            self.redraw()
-
-    def _on_play_or_pause(self, change) -> None:
-        if not change.new:  # paused: show the latest state, which a skipped redraw may have left out
-            self.redraw()
+    def tick(self) -> bool:
+        """One tick of play: train a tick's worth of steps and redraw; False (stop) once training cannot go on."""
+        self.advance()
+        return self.net is not None and not self.error
 
     def train(self, steps: int | None = None) -> None:
         """Train ``steps`` more steps (default: one tick's worth); a divergence pauses and is reported."""
@@ -153,12 +212,15 @@ class TrainingExplorer:
             plots.loss_curve(self.history, ax=self.loss_ax)
         self.loss_ax.set(title="Training loss", xlabel="training step", ylabel="loss")
         self.image.value = plots.png_bytes(self.figure)
-        self.readout.value = self._status()
-        self._drawn_at = time.monotonic()
+        status = self._status()
+        empty = "" if self.history else "The loss panel stays empty until training starts."
+        self.image.tooltip = plots.description(self.figure, f"{empty} Status: {status}.".strip())
+        self.readout.value = f"<b style='color:{plots.VERMILLION_TEXT}'>{status}</b>" if self.error else status
 
     def _status(self) -> str:
+        """The state in words: the step, the loss and the training accuracy, or what went wrong."""
         if self.error:
-            return f"<b style='color:#D55E00'>{self.error}</b>"
+            return self.error
         if not self.history or self.net is None:
             return "step 0: press play or step to train"
         accuracy = np.mean((self.net.predict(self.X) > 0.5) == (self.y > 0.5))
@@ -169,19 +231,21 @@ class WeightDecayExplorer:
     """A tau slider that moves w~ along its path in the 2-D weight-decay picture.
 
     The readout gives d_1, d_2, the effective number of parameters d_1 + d_2, the length of w~ and the
-    error it costs, E(w~) - E(w*). Type a value into the box beside the slider to set tau exactly.
+    error it costs, E(w~) - E(w*). Type tau into its box and press Enter (or leave the box); the arrow keys
+    step it by 0.1.
     """
 
     def __init__(self, H, b, tau: float = 1.0):
         self.H, self.b = np.asarray(H, float), np.asarray(b, float)
-        self.tau = w.FloatLogSlider(value=tau, base=10, min=-3, max=3, step=0.05, description="tau",
-                                    continuous_update=False)
+        self.tau = w.BoundedFloatText(value=tau, min=1e-3, max=1e3, step=0.1, description="tau",
+                                      continuous_update=False)
         self.readout = w.HTML()
         self.image = w.Image(format="png")
         self.figure = Figure(figsize=(8.6, 5.5), dpi=80)
         self.ax = self.figure.subplots(gridspec_kw=dict(left=0.08, right=0.62, bottom=0.09, top=0.94))
         self.tau.observe(lambda change: self.redraw(), names="value")
-        self.widget = w.VBox([self.tau, self.readout, self.image])
+        self.widget = w.VBox([self.tau, self.readout, self.image, style()])
+        self.widget.add_class("labkit-widget")
         self.redraw()
 
     def _ipython_display_(self):
@@ -193,6 +257,7 @@ class WeightDecayExplorer:
         self.ax.clear()
         plots.weight_decay_picture(self.H, self.b, self.tau.value, ax=self.ax, legend={"bbox_to_anchor": (1.03, 1)})
         self.image.value = plots.png_bytes(self.figure)
+        self.image.tooltip = plots.description(self.figure)
         view = eigen_view(self.H, self.b, self.tau.value)
         d = shrinkage_factors(view.eigenvalues, self.tau.value)
         gap = quadratic_error(self.H, self.b, view.w_tilde) - quadratic_error(self.H, self.b, view.w_star)

@@ -395,10 +395,21 @@ def test_next_back_and_reset_walk_the_steps_and_everything_changes(widget):
 
 def test_play_moves_the_step_and_reset_stops_it(widget):
     widget.play.playing = True
-    widget.play.value = 3  # what a tick of the browser's Play does
+    for _ in range(3):
+        assert widget.play.tick()  # what a tick of play does, until the last step
     assert widget.index == 3 and "Step 4 of 20" in widget.header.value
+    assert widget.image.tooltip.startswith("Step 4 of 20, forward, layer 2")
     widget.reset()
-    assert widget.index == 0 and not widget.play.playing and widget.play.max == len(widget.trace) - 1
+    assert widget.index == 0 and not widget.play.playing and widget.last == len(widget.trace) - 1
+    widget.go(widget.last - 1)
+    assert not widget.play.tick() and widget.index == widget.last  # at the last step play stops
+
+
+def test_the_step_menu_names_every_step_and_jumps_there(widget):
+    assert [label for label, _ in widget.step_menu.options][:3] == ["1. Z_1", "2. Y_1", "3. Z_2"]
+    assert widget.step_menu.options[8][0] == "9. Δ3"
+    widget.step_menu.value = 12
+    assert widget.index == 12 and "Step 13 of 20" in widget.header.value
 
 
 def test_the_gradient_toggle_redraws_the_edges(widget):

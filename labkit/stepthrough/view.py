@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
-from ..plots import BLUE, CLASS_CMAP, GREEN, GREY, VERMILLION, describe, node_positions
+from ..plots import BLUE, CLASS_CMAP, GREEN_TEXT, GREY, GREY_TEXT, VERMILLION, VERMILLION_TEXT, describe, node_positions
 from .record import Step, Trace, shape_text
 
 HIGHLIGHT, HIGHLIGHT_NODE = "#FFEDB3", "#F5C242"
@@ -70,12 +70,13 @@ def step_description(trace: Trace, index: int, gradients: bool = False) -> str:
 
 
 def readout(step: Step) -> tuple[str, str]:
-    """The check readout under a step's counterpart panel, and its colour."""
+    """The check readout under a step's counterpart panel, and its colour (a shade dark enough for text)."""
     if step.error is None:
-        return "", GREY
+        return "", GREY_TEXT
     if step.error == np.inf:
-        return "wrong shape ✗", VERMILLION
-    return (f"rel. error {step.error:.0e} " + ("✗" if step.wrong else "✓"), VERMILLION if step.wrong else GREEN)
+        return "wrong shape ✗", VERMILLION_TEXT
+    return (f"rel. error {step.error:.0e} " + ("✗" if step.wrong else "✓"),
+            VERMILLION_TEXT if step.wrong else GREEN_TEXT)
 
 
 class StepView:
