@@ -293,7 +293,7 @@ def image_grid(images, titles=None, ncols: int = 8, cmap: str = "gray_r", size: 
                 ax.set_title(titles[k], fontsize=8)
     fig.tight_layout()
     scale = "blue negative, vermillion positive" if symmetric else "dark high"
-    named = f", titled {', '.join(map(str, titles))}" if titles is not None else ""
+    named = f", titled {'; '.join(map(str, titles))}" if titles is not None else ""
     describe(fig, f"{len(images)} images of {images.shape[1]} by {images.shape[2]} pixels in a grid of {ncols} "
                   f"columns ({scale}){named}.")
     return fig

@@ -74,9 +74,6 @@ def test_figures_lists_every_picture_of_the_code_cells_in_order():
     assert str(figures.figures(nb)[1]) == "cell 2, output 0"
 
 
-@pytest.mark.xfail(strict=True, reason="the lead's pending change: the notebooks and labkit.plots give every figure a "
-                                       "description (output metadata image/png alt, or an <img alt>); remove this "
-                                       "mark when it lands")
 def test_every_figure_of_the_notebooks_has_a_description():
     undescribed = [f"{path.name}, {figure}" for path in sorted((ROOT / "notebooks").glob("*.ipynb"))
                    for figure in figures.figures(nbformat.read(path, as_version=4)) if figure.description is None]
