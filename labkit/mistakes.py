@@ -669,7 +669,10 @@ DESCEND = (
                    "1 / (largest eigenvalue of H + tau), the curvature of E' along its steepest direction.",
                    value=lambda H, b, tau, steps: _descent(H, b, tau, steps,
                                                            lambda H, b, tau, w: b + H @ w + tau * w,
-                                                           lambda lam, tau: 1 / lam[-1])))
+                                                           lambda lam, tau: 1 / lam[-1])),
+    FormulaMistake("descend_uphill", "w moves up the gradient: a descent step subtracts step * gradient.",
+                   value=lambda H, b, tau, steps: _descent(H, b, tau, steps,
+                                                           lambda H, b, tau, w: -(b + H @ w + tau * w), _right_step)))
 """Notebook 04, gradient descent on E' from 0: ``value(H, b, tau, steps)``."""
 
 

@@ -275,3 +275,18 @@ def test_the_stub_and_placeholder_are_nbgraders(tmp_path):
     assert student.cells[2].source == ("def f():\n    if True:\n        # YOUR CODE HERE\n"
                                        "        raise NotImplementedError()")
     assert student.cells[5].source == "YOUR ANSWER HERE"
+
+
+def test_an_answers_key_restated_in_a_kept_cell_is_a_leak_however_it_is_spaced(tmp_path):
+    keyed = new_markdown_cell("The factor is $\\lambda/(\\lambda+\\tau)$.\n"
+                              "<!-- key: \\frac{\\lambda}{\\lambda + \\tau} -->", metadata={"tags": ["solution"]})
+    src = make_notebook(tmp_path / "hw.ipynb", extra_cells=[keyed])
+    source = nbformat.read(src, as_version=4)
+    student, _, _ = assignments.student_version(source)
+    scan = assignments.LeakScan({src: source})
+    assert "<!--" not in "".join(cell.source for cell in student.cells)  # the key goes with the answer
+    assert scan.notebook("hw.ipynb", student) == []
+    student.cells[4].source += "\n\nRecall that each factor is $\\frac{ \\lambda }{\\lambda\\,+\\,\\tau}$."
+    leaks = scan.notebook("hw.ipynb", student)
+    assert [(leak.cell, leak.text) for leak in leaks] == [(4, "\\frac\\lambda\\lambda+\\tau")]
+    assert "the key of a written answer" in str(leaks[0])

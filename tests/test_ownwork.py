@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 import labkit as lk
-from labkit import exercises, ownwork
+from labkit import exercises, mistakes, ownwork
 from labkit.losses import softmax_cross_entropy_delta
 from labkit.network import backward_pass, forward_pass, output_delta, parameter_gradients
 from labkit.noise import _second_difference_trace
-from labkit.weight_decay import quadratic_minimizer, ridge_regression
+from labkit.weight_decay import eigen_view, quadratic_descent, quadratic_minimizer, ridge_regression, shrinkage_factors
 from tests import students
 
 captured_backward_pass = backward_pass  # an alias taken before the check runs: it is the same code
@@ -48,6 +48,24 @@ def train_with_fit(weights, biases, activations, loss, optimizer, X, y, steps):
     return net.fit(X, y, epochs=steps, progress=False)
 
 
+def shrink_by_eigen_view(H, w_star, tau):
+    return eigen_view(H, -H @ w_star, tau).w_tilde
+
+
+def cases_with_labkits_factors(tau):
+    return [(H, w, shrinkage_factors(np.linalg.eigvalsh(H), tau)) for H, w, _ in students.shortcut_cases(tau)]
+
+
+def choose_by_labkit(Phi, t, Phi_val, t_val, taus):
+    return mistakes._validation(Phi, t, Phi_val, t_val, taus)
+
+
+def column_backprop_by_the_network(delta_L, zs, ys, Ws, acts, lam):
+    deltas = backward_pass([W.T for W in Ws], acts, [z[None] for z in zs], delta_L[None])
+    grads = parameter_gradients([W.T for W in Ws], [y[None] for y in ys], deltas)
+    return [g.T + lam * W for g, W in zip(grads[0], Ws)], [g for g in grads[1]]
+
+
 def trace_by_labkit(f, x, h=1e-3):
     return _second_difference_trace(lambda: f(x), x, list(np.ndindex(x.shape)), h)
 
@@ -65,6 +83,13 @@ DELEGATIONS = [
     ("minimizer", (through_numpy,), "labkit.weight_decay.quadratic_minimizer"),
     ("ridge_fit", (ridge_regression, students.minimizer), "labkit.weight_decay.ridge_regression"),
     ("hessian_trace", (trace_by_labkit,), "labkit.noise._second_difference_trace"),
+    ("column_backprop", (column_backprop_by_the_network,), "labkit.network.backward_pass"),
+    ("cce", (lambda: lk.CategoricalCrossEntropy(),), "labkit.losses.CategoricalCrossEntropy.forward"),
+    ("shrink", (shrink_by_eigen_view,), "labkit.weight_decay.eigen_view"),
+    ("descend", (quadratic_descent,), "labkit.weight_decay.quadratic_descent"),
+    ("shortcut_cases", (cases_with_labkits_factors,), "labkit.weight_decay.shrinkage_factors"),
+    ("choose_tau", (choose_by_labkit, students.ridge_fit, students.minimizer), "labkit.mistakes._validation"),
+    ("noise_weight_decay", (mistakes._noise_tau,), "labkit.mistakes._noise_tau"),
 ]
 
 

@@ -293,6 +293,20 @@ d = eigenvalues / (eigenvalues + tau)
 return {}
 """
 
+DESCEND = """
+w = np.zeros(len(b))
+step = 1 / (np.linalg.eigvalsh(H)[-1] + tau)
+for _ in range(steps):
+    w = w - step * ({gradient})
+return w
+"""
+CHOOSE_TAU = """
+fits = [ridge_fit(Phi, t, tau) for tau in taus]
+train = np.array([np.mean((Phi @ w - t) ** 2) / 2 for w in fits])
+val = np.array([np.mean((Phi_val @ w - t_val) ** 2) / 2 for w in fits])
+return train, val, taus[np.argmin({pick})]
+"""
+
 CASES_04 = {
     "minimizer with the wrong sign": (
         "nb04-exercise-minimizer", {0: "return np.linalg.solve(H + tau * np.eye(len(b)), b)"}, "it has the wrong sign"),
@@ -319,19 +333,51 @@ CASES_04 = {
         "the factor is tau / (lambda + tau)"),
     "not mapped back with U": (
         "nb04-exercise-w-tilde", {0: SHRINK.format("d * (U.T @ w_star)")}, "it is beta"),
-    "ridge without the 1/N": (
-        "nb04-exercise-ridge", {0: "return minimizer(Phi.T @ Phi, -Phi.T @ t, tau)"}, "it is the fit for tau / N"),
-    "ridge with the 1/N in H only": (
-        "nb04-exercise-ridge", {0: "return minimizer(Phi.T @ Phi / len(t), -Phi.T @ t, tau)"}, "N = 8 times too large"),
-    "ridge without the error's 1/2": (
-        "nb04-exercise-ridge", {0: "return minimizer(2 * Phi.T @ Phi / len(t), -2 * Phi.T @ t / len(t), tau)"},
-        "it is the fit for tau / 2"),
-    "ridge with the wrong sign": (
-        "nb04-exercise-ridge", {0: "return minimizer(Phi.T @ Phi / len(t), Phi.T @ t / len(t), tau)"},
-        "look at the sign of b"),
-    "ridge with Phi Phi^T": (
-        "nb04-exercise-ridge", {0: "return minimizer(Phi @ Phi.T / len(t), -Phi.T @ t / len(t), tau)"},
-        "could not be broadcast together"),
+    "H and b of the sum": (
+        "nb04-exercise-ridge", {0: "return Phi.T @ Phi, -Phi.T @ t"}, "both carry a 1/N"),
+    "b without the 1/N": (
+        "nb04-exercise-ridge", {0: "return Phi.T @ Phi / len(t), -Phi.T @ t"}, "b carries no 1/N"),
+    "H and b without the error's 1/2": (
+        "nb04-exercise-ridge", {0: "return 2 * Phi.T @ Phi / len(t), -2 * Phi.T @ t / len(t)"},
+        "the 2 from expanding the square cancels"),
+    "b with the wrong sign": (
+        "nb04-exercise-ridge", {0: "return Phi.T @ Phi / len(t), Phi.T @ t / len(t)"}, "b has the wrong sign"),
+    "H as Phi Phi^T": (
+        "nb04-exercise-ridge", {0: "return Phi @ Phi.T / len(t), -Phi.T @ t / len(t)"}, "H"),
+    "ridge fit calling labkit's": (
+        "nb04-exercise-ridge", {1: """
+            from labkit.weight_decay import ridge_regression
+            return ridge_regression(Phi, t, tau)
+            """}, "this exercise asks for your own code"),
+    "descent without tau w": (
+        "nb04-exercise-descend", {0: DESCEND.format(gradient="b + H @ w")}, "it descends on E, towards w*"),
+    "descent with (tau/2) w": (
+        "nb04-exercise-descend", {0: DESCEND.format(gradient="b + H @ w + tau / 2 * w")}, "not (tau/2) w"),
+    "descent with (1/2) H w": (
+        "nb04-exercise-descend", {0: DESCEND.format(gradient="b + H @ w / 2 + tau * w")}, "not (1/2) H w"),
+    "descent without b": (
+        "nb04-exercise-descend", {0: DESCEND.format(gradient="H @ w + tau * w")}, "descends towards 0"),
+    "descent up the gradient": (
+        "nb04-exercise-descend", {0: DESCEND.format(gradient="-(b + H @ w + tau * w)")}, "w moves up the gradient"),
+    "cases of only two kinds": (
+        "nb04-exercise-shortcut-cases", {0: """
+            diagonal = np.diag([1.5, 0.2, 3.0])
+            w = np.array([1.0, -2.0, 0.5])
+            return [(diagonal, w, np.diag(diagonal) / (np.diag(diagonal) + tau)),
+                    (np.diag([0.5, 0.7, 2.0]), w, np.array([0.5, 0.7, 2.0]) / (np.array([0.5, 0.7, 2.0]) + tau)),
+                    (2.0 * np.eye(3), w, np.full(3, 2.0 / (2.0 + tau)))]
+            """}, "Question 4 has three different kinds"),
+    "factors that are not exact": (
+        "nb04-exercise-shortcut-cases", {0: """
+            H = np.array([[2.0, 1.0, 0.0], [1.0, 2.0, 0.0], [0.0, 0.0, 1.0]])
+            lam = np.linalg.eigvalsh(H)
+            return [(H, np.array([1.0, -2.0, 0.5]), lam / (lam + tau))] * 3
+            """}, "case 1: factors * w_star, against w~"),
+    "tau picked by the training error": (
+        "nb04-exercise-choose-tau", {0: CHOOSE_TAU.format(pick="train")}, "pick by the validation error"),
+    "errors without the 1/2": (
+        "nb04-exercise-choose-tau", {0: CHOOSE_TAU.format(pick="val").replace(" / 2 for", " for")},
+        "the mean of half of them"),
 }
 
 
@@ -368,6 +414,15 @@ def monte_carlo(**planted):
 def trace(**planted):
     return TRACE.format(**(RIGHT_TRACE | planted))
 
+
+NOISE_TAU = """
+tau = {variance}
+if not half:
+    tau *= 2
+if not mean:
+    tau *= n_samples
+return tau
+"""
 
 CASES_05 = {
     "standard deviation instead of standard error": (
@@ -421,6 +476,21 @@ CASES_05 = {
             x += h
             return (up - 2 * centre + down) / h**2
             """}, "all entries were moved at once"),
+    "Hessian trace calling labkit's": (
+        "nb05-exercise-hessian-trace", {0: """
+            from labkit import noise
+            return noise._second_difference_trace(lambda: f(x), x, list(np.ndindex(x.shape)), h)
+            """}, "this exercise asks for your own code"),
+    "noise tau as sigma": (
+        "nb05-exercise-noise-tau", {0: NOISE_TAU.format(variance="sigma")}, "it is sigma, the standard deviation"),
+    "noise tau halved": (
+        "nb05-exercise-noise-tau", {0: NOISE_TAU.format(variance="sigma**2 / 2")}, "it is half of it"),
+    "noise tau without the sum's N": (
+        "nb05-exercise-noise-tau", {0: NOISE_TAU.format(variance="sigma**2").replace("tau *= n_samples", "pass")},
+        "multiplies the error, and so the penalty, by N"),
+    "noise tau with one convention wrong": (
+        "nb05-exercise-noise-tau", {0: NOISE_TAU.format(variance="sigma**2").replace("tau *= 2", "tau *= 3")},
+        "tau for sigma = 0.8 and the mean over 200 samples of the squared residual"),
 }
 
 
