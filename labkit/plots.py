@@ -98,10 +98,17 @@ def show(extra: str = "", figure: Figure | None = None) -> None:
     text = description(figure, extra)
     if not text:
         raise ValueError("this figure has no description: say what it shows, plots.show('The loss falls from ...')")
-    png = base64.b64encode(print_figure(figure, "png", bbox_inches="tight")).decode("ascii")
-    img = f'<img alt="{html.escape(text, quote=True)}" src="data:image/png;base64,{png}">'
+    img = img_html(print_figure(figure, "png", bbox_inches="tight"), text)
     plt.close(figure)
     display({"text/html": img, "text/plain": text}, raw=True)
+
+
+def img_html(png: bytes, alt: str, attributes: str = "") -> str:
+    """A PNG as one HTML <img> with its alt text, the picture embedded; ``attributes``: more of them (a size)."""
+    data = base64.b64encode(png).decode("ascii")
+    more = f" {attributes}" if attributes else ""
+    return f'<img alt="{html.escape(alt, quote=True)}"{more} src="data:image/png;base64,{data}">'
+
 
 
 def number(value: float) -> str:

@@ -4,19 +4,21 @@
 watch. Its play button (a ``Player``) trains a short chunk of steps per tick, in
 the kernel, and waits between ticks, so the kernel stays free and the controls
 keep answering. The figure is made once, with fixed margins; each redraw
-repaints its two axes and sends a PNG to an Image widget.
+repaints its two axes and sends a PNG to a ``Picture``.
 
 Every control has a name a screen reader reads and works from the keyboard (a
 native select or text box, a button with words on it), with a focus ring
-(``style``); every picture is named by its description (``labkit.plots``),
-renewed at each redraw, and the state is also written out as text (the readout).
-ipywidgets' sliders and Play are not used: their handles and icon buttons have
-no accessible name, and ipywidgets offers no way to give them one.
+(``style``); every picture is an <img> whose alt text is its description
+(``labkit.plots``), renewed at each redraw, and the state is also written out
+as text (the readout). ipywidgets' sliders, Play and Image are not used: the
+sliders' handles and Play's icon buttons have no accessible name, and an Image
+no alt text, and ipywidgets offers no way to give them one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import struct
 from collections.abc import Callable, Sequence
 from importlib import resources
 
@@ -46,6 +48,24 @@ def style() -> w.HTML:
 def choices(values: Sequence[float], value: float) -> list[tuple[str, float]]:
     """A dropdown's options: the values, and ``value`` among them, in order, each labelled as it is written."""
     return [(f"{v:g}", v) for v in sorted({*map(float, values), float(value)})]
+
+
+class Picture:
+    """A figure in a widget, as an <img> with its description as alt text (an HTML widget holding it embedded).
+
+    The <img> carries the PNG's pixel size, so that the next picture takes its room before it is decoded (the page does
+    not jump at each redraw); ``style``: its CSS (by default it shrinks to fit). ``value``: the PNG on show.
+    """
+
+    def __init__(self, style: str = "max-width:100%;height:auto", layout: w.Layout | None = None):
+        self.widget = w.HTML(layout=layout if layout is not None else w.Layout())
+        self.widget.add_class("labkit-picture")
+        self.style, self.value, self.description = style, b"", ""
+
+    def show(self, png: bytes, description: str) -> None:
+        width, height = struct.unpack(">II", png[16:24])  # from the PNG's header
+        self.value, self.description = png, description
+        self.widget.value = plots.img_html(png, description, f'width="{width}" height="{height}" style="{self.style}"')
 
 
 class Player:
@@ -128,8 +148,7 @@ class TrainingExplorer:
         self.reset_button = w.Button(description="reset", icon="refresh", layout=w.Layout(width="90px"))
         self.readout = w.HTML()
         # the picture shrinks to the room the notebook leaves it, and wraps below the controls when narrow
-        self.image = w.Image(format="png", layout=w.Layout(flex="1 1 480px", min_width="0", max_width="720px",
-                                                          height="auto", object_fit="contain"))
+        self.image = Picture(layout=w.Layout(flex="1 1 480px", min_width="0", max_width="720px"))
         self.steps_per_tick = steps_per_tick
         self.resolution = resolution
 
@@ -147,7 +166,7 @@ class TrainingExplorer:
                            self.weight_decay, self.input_noise, self.seed,
                            w.HBox([self.play.button, self.step_button, self.reset_button]), self.readout],
                           layout=w.Layout(min_width="360px"))
-        self.widget = w.HBox([controls, self.image, style()],
+        self.widget = w.HBox([controls, self.image.widget, style()],
                              layout=w.Layout(flex_flow="row wrap", align_items="flex-start"))
         self.widget.add_class("labkit-widget")
 
@@ -211,10 +230,10 @@ class TrainingExplorer:
         if self.history:
             plots.loss_curve(self.history, ax=self.loss_ax)
         self.loss_ax.set(title="Training loss", xlabel="training step", ylabel="loss")
-        self.image.value = plots.png_bytes(self.figure)
         status = self._status()
         empty = "" if self.history else "The loss panel stays empty until training starts."
-        self.image.tooltip = plots.description(self.figure, f"{empty} Status: {status}.".strip())
+        words = plots.description(self.figure, f"{empty} Status: {status}.".strip())
+        self.image.show(plots.png_bytes(self.figure), words)
         self.readout.value = f"<b style='color:{plots.VERMILLION_TEXT}'>{status}</b>" if self.error else status
 
     def _status(self) -> str:
@@ -240,11 +259,11 @@ class WeightDecayExplorer:
         self.tau = w.BoundedFloatText(value=tau, min=1e-3, max=1e3, step=0.1, description="tau",
                                       continuous_update=False)
         self.readout = w.HTML()
-        self.image = w.Image(format="png")
+        self.image = Picture()
         self.figure = Figure(figsize=(8.6, 5.5), dpi=80)
         self.ax = self.figure.subplots(gridspec_kw=dict(left=0.08, right=0.62, bottom=0.09, top=0.94))
         self.tau.observe(lambda change: self.redraw(), names="value")
-        self.widget = w.VBox([self.tau, self.readout, self.image, style()])
+        self.widget = w.VBox([self.tau, self.readout, self.image.widget, style()])
         self.widget.add_class("labkit-widget")
         self.redraw()
 
@@ -256,8 +275,7 @@ class WeightDecayExplorer:
     def redraw(self) -> None:
         self.ax.clear()
         plots.weight_decay_picture(self.H, self.b, self.tau.value, ax=self.ax, legend={"bbox_to_anchor": (1.03, 1)})
-        self.image.value = plots.png_bytes(self.figure)
-        self.image.tooltip = plots.description(self.figure)
+        self.image.show(plots.png_bytes(self.figure), plots.description(self.figure))
         view = eigen_view(self.H, self.b, self.tau.value)
         d = shrinkage_factors(view.eigenvalues, self.tau.value)
         gap = quadratic_error(self.H, self.b, view.w_tilde) - quadratic_error(self.H, self.b, view.w_star)

@@ -64,9 +64,9 @@ AXE_RUN = """async (chrome) => {
         return {target: n.target.join(' '), ours, excused, summary};
     })}));
 }"""
-# Every picture among the outputs, with its accessible name: alt for figures, title (ipywidgets' tooltip) for widgets.
+# Every picture among the outputs, with its alt text, and whether a widget shows it (a labkit Picture).
 PICTURES = """() => [...document.querySelectorAll('.jp-OutputArea-output img')].map(img => ({
-    widget: img.classList.contains('widget-image'), alt: img.getAttribute('alt'), title: img.getAttribute('title'),
+    widget: img.closest('.labkit-picture') !== null, alt: img.getAttribute('alt'),
     loaded: img.complete && img.naturalWidth > 0}))"""
 
 
@@ -94,7 +94,7 @@ def test_axe_finds_no_violation_in_what_the_notebook_renders_and_every_picture_i
     nb = nbformat.read(path, as_version=4)
     open_and_run(page, lab, path.name)
     widgets = widget_cells(nb)
-    page.wait_for_function("n => document.querySelectorAll('.labkit-widget .widget-image[title]').length >= n",
+    page.wait_for_function("n => document.querySelectorAll('.labkit-widget .labkit-picture img[alt]').length >= n",
                            arg=widgets)  # every widget drawn, its picture named
     page.wait_for_function("() => [...document.querySelectorAll('.jp-OutputArea-output img')]"
                            ".every(img => img.complete && img.naturalWidth > 0)")
@@ -113,12 +113,12 @@ def test_axe_finds_no_violation_in_what_the_notebook_renders_and_every_picture_i
     pictures = page.evaluate(PICTURES)
     assert all(p["loaded"] for p in pictures)
     shown = [p["alt"] for p in pictures if not p["widget"]]
-    named = [p["title"] for p in pictures if p["widget"]]
+    named = [p["alt"] for p in pictures if p["widget"]]
     expected = figures.figures(nb)
     print(f"{path.name}: {sum(bool(alt) for alt in shown)} of {len(shown)} figures with alt text, "
-          f"{sum(bool(title) for title in named)} of {len(named)} widget pictures named")
+          f"{sum(bool(alt) for alt in named)} of {len(named)} widget pictures")
     assert len(shown) == len(expected) and all(alt and len(alt) >= 100 for alt in shown), shown
-    assert len(named) == widgets and all(title and len(title) >= 100 for title in named), named
+    assert len(named) == widgets and all(alt and len(alt) >= 100 for alt in named), named
     # the figures whose outputs nbval compares are described in the lab as in the committed notebook
     compared = [figure.description for figure in expected
                 if "nbval-ignore-output" not in nb.cells[figure.cell].metadata.get("tags", [])]
@@ -161,7 +161,7 @@ def open_widget_at_the_keyboard(page, lab, name: str, code: str) -> None:
     (served / "keyboard-test").mkdir(exist_ok=True)
     nbformat.write(nb, served / "keyboard-test" / f"{name}.ipynb")
     open_and_run(page, lab, f"keyboard-test/{name}.ipynb")
-    page.locator(".labkit-widget .widget-image[title]").wait_for()
+    page.locator(".labkit-widget .labkit-picture img[alt]").wait_for()
     page.locator(".labkit-widget").first.scroll_into_view_if_needed()
     page.evaluate("() => { const area = document.querySelector('.labkit-widget').closest('.jp-OutputArea-output');"
                   " area.tabIndex = -1; area.focus(); }")
@@ -212,7 +212,7 @@ def test_the_training_explorer_works_from_the_keyboard_alone(page, lab, screensh
     page.keyboard.press("Enter")
     page.wait_for_function("n => [...document.querySelectorAll('.labkit-widget .widget-html-content')]"
                            ".some(e => e.textContent.startsWith(`step ${n}:`))", arg=steps + 25)
-    title = page.locator(".labkit-widget .widget-image").get_attribute("title")
+    title = page.locator(".labkit-widget .labkit-picture img").get_attribute("alt")
     assert title.startswith("Decision surface:") and f"Status: step {steps + 25}: loss" in title
     tab_to(page, lambda f: f["tag"] == "button" and f["text"] == "reset", "reset")
     page.keyboard.press("Enter")
@@ -231,7 +231,7 @@ def test_the_step_through_works_from_the_keyboard_alone(page, lab, screenshots):
         return page.locator(".labkit-stepthrough .widget-html-content").first.inner_text()
 
     def picture() -> str:
-        return page.locator(".labkit-stepthrough .widget-image").get_attribute("title")
+        return page.locator(".labkit-stepthrough .labkit-picture img").get_attribute("alt")
 
     assert header().startswith("Step 1 of 20") and picture().startswith("Step 1 of 20, forward, layer 1")
     tab_to(page, lambda f: f["tag"] == "button" and f["text"] == "next", "next")

@@ -398,7 +398,7 @@ def test_play_moves_the_step_and_reset_stops_it(widget):
     for _ in range(3):
         assert widget.play.tick()  # what a tick of play does, until the last step
     assert widget.index == 3 and "Step 4 of 20" in widget.header.value
-    assert widget.image.tooltip.startswith("Step 4 of 20, forward, layer 2")
+    assert widget.image.description.startswith("Step 4 of 20, forward, layer 2")
     widget.reset()
     assert widget.index == 0 and not widget.play.playing and widget.last == len(widget.trace) - 1
     widget.go(widget.last - 1)

@@ -73,9 +73,9 @@ def test_every_control_has_a_name_and_the_picture_its_description(explorer):
     assert all(control.description for control in controls)
     assert not any(isinstance(c, (ipywidgets.Play, ipywidgets.FloatSlider, ipywidgets.FloatLogSlider))
                    for c in explorer.widget.children[0].children)
-    assert explorer.image.tooltip.startswith("Decision surface: the predicted probability of class 1")
+    assert explorer.image.description.startswith("Decision surface: the predicted probability of class 1")
     explorer.step_button.click()
-    assert "Training loss: " in explorer.image.tooltip and explorer.image.tooltip.endswith(
+    assert "Training loss: " in explorer.image.description and explorer.image.description.endswith(
         f"Status: {explorer.readout.value}.")
     assert "labkit-widget" in explorer.widget._dom_classes
 

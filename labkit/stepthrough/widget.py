@@ -16,7 +16,7 @@ from ..datasets import xor
 from ..network import DenseNetwork, build_network
 from ..optim import GradientDescent
 from ..plots import GREY_TEXT, VERMILLION_TEXT, description, png_bytes
-from ..widgets import Player, style
+from ..widgets import Picture, Player, style
 from .record import MISTAKES, SWITCHES, BackpropFn, ForwardFn, Step, Trace, known_mistakes, shape_text, trace
 from .view import StepView, readout, step_strip
 
@@ -79,8 +79,8 @@ class StepThrough:
         # 72 dpi: drawn at the size it is shown (936 px wide), in fewer pixels to fill and encode than at 80
         self.figure = Figure(figsize=(13, 3.3), dpi=72)
         # as wide as the column allows (no margin: with one, 100% would overflow it), never wider than drawn
-        self.image = w.Image(format="png", layout=w.Layout(width="100%", max_width=f"{13 * 72}px", height="auto",
-                                                          margin="0"))
+        self.image = Picture(style=f"width:100%;max-width:{13 * 72}px;height:auto",
+                             layout=w.Layout(width="100%", margin="0"))
         self.trace: Trace | None = None
         self.error = ""
         self._relabelling = False  # the step menu is being given new options: no redraw until it is done
@@ -99,7 +99,7 @@ class StepThrough:
                     self.header], layout=rows),
             w.HBox([self.gradients, w.HTML("<b>plant a mistake:</b>"), *self.mistakes.values(), self.weight_decay],
                    layout=rows),
-            self.equation, self.timeline, self.image, style(),
+            self.equation, self.timeline, self.image.widget, style(),
         ], layout=w.Layout(width="100%", max_width="100%"))
         self.widget.add_class("labkit-stepthrough")
         self.widget.add_class("labkit-widget")
@@ -179,8 +179,7 @@ class StepThrough:
             return
         step = self.trace[self.index]
         self.view.show(self.trace, self.index, self.gradients.value)
-        self.image.value = png_bytes(self.figure)
-        self.image.tooltip = description(self.figure)
+        self.image.show(png_bytes(self.figure), description(self.figure))
         self.equation.value = self._equation_html(self.trace, step)
         self.timeline.value = self._timeline_html(self.trace)
         self.header.value = (f"<b>Step {self.index + 1} of {len(self.trace)}</b> · {step.phase} · "
