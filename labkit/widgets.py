@@ -7,12 +7,15 @@ keep answering. The figure is made once, with fixed margins; each redraw
 repaints its two axes and sends a PNG to a ``Picture``.
 
 Every control has a name a screen reader reads and works from the keyboard (a
-native select or text box, a button with words on it), with a focus ring
+text box, a checkbox, a button with words on it), with a focus ring
 (``style``); every picture is an <img> whose alt text is its description
 (``labkit.plots``), renewed at each redraw, and the state is also written out
 as text (the readout). ipywidgets' sliders, Play and Image are not used: the
 sliders' handles and Play's icon buttons have no accessible name, and an Image
-no alt text, and ipywidgets offers no way to give them one.
+no alt text, and ipywidgets offers no way to give them one. Nor are dropdowns:
+in JupyterLab's command mode the arrow keys on a focused <select> move between
+cells instead (ipywidgets issue 3912), while a text box keeps them; a choice is
+a text box (``choice``) that suggests its options and takes only those.
 """
 
 from __future__ import annotations
@@ -45,9 +48,17 @@ def style() -> w.HTML:
     return w.HTML(f"<style>{css}</style>", layout=w.Layout(display="none"))
 
 
-def choices(values: Sequence[float], value: float) -> list[tuple[str, float]]:
-    """A dropdown's options: the values, and ``value`` among them, in order, each labelled as it is written."""
-    return [(f"{v:g}", v) for v in sorted({*map(float, values), float(value)})]
+def choice(description: str, options: Sequence[str | float], value: str | float, **kwargs) -> w.Combobox:
+    """A named text box that takes one of ``options`` (numbers written as ``f"{v:g}"``, ``value`` added if missing),
+    typed or picked from its suggestions, once Enter is pressed or the box is left. Its value is text."""
+    def text(option: str | float) -> str:
+        return option if isinstance(option, str) else f"{option:g}"
+
+    labels = list(dict.fromkeys(map(text, options)))
+    if text(value) not in labels:
+        labels = sorted([*labels, text(value)], key=float) if not isinstance(value, str) else [*labels, value]
+    return w.Combobox(value=text(value), options=labels, ensure_option=True, continuous_update=False,
+                      description=description, **kwargs)
 
 
 class Picture:
@@ -130,18 +141,14 @@ class TrainingExplorer:
                  learning_rate: float = 0.3, weight_decay: float = 0.0, input_noise: float = 0.0,
                  seed: int = 0, steps_per_tick: int = 25, resolution: int = 60):
         labels = {"description_width": "110px"}
-        self.dataset = w.Dropdown(options=list(TOY_DATASETS), value=dataset, description="data", style=labels)
+        self.dataset = choice("data", list(TOY_DATASETS), dataset, style=labels)
         self.hidden = w.Text(value=hidden, description="hidden widths", style=labels)
-        self.activation = w.Dropdown(options=ACTIVATION_CHOICES, value=activation, description="activation",
-                                     style=labels)
-        self.learning_rate = w.Dropdown(options=choices(LEARNING_RATES, learning_rate), value=float(learning_rate),
-                                        description="learning rate", style=labels)
+        self.activation = choice("activation", ACTIVATION_CHOICES, activation, style=labels)
+        self.learning_rate = choice("learning rate", LEARNING_RATES, learning_rate, style=labels)
         decay = weight_decay if weight_decay > 0 else WEIGHT_DECAYS[0]
-        self.weight_decay = w.Dropdown(options=choices(WEIGHT_DECAYS, decay), value=float(decay),
-                                       description="weight decay", style=labels)
+        self.weight_decay = choice("weight decay", WEIGHT_DECAYS, decay, style=labels)
         self.decay_on = w.Checkbox(value=weight_decay > 0, description="use weight decay")
-        self.input_noise = w.Dropdown(options=choices(INPUT_NOISES, input_noise), value=float(input_noise),
-                                      description="input noise", style=labels)
+        self.input_noise = choice("input noise", INPUT_NOISES, input_noise, style=labels)
         self.seed = w.IntText(value=seed, description="seed", style=labels)
         self.play = Player(self.tick, interval=150)
         self.step_button = w.Button(description="step", icon="step-forward", layout=w.Layout(width="90px"))
@@ -188,8 +195,8 @@ class TrainingExplorer:
         except ValueError as err:
             self.net, self.error = None, str(err)
         else:
-            self.net = build_network(2, layers + [1, "sigmoid"], "bce", GradientDescent(self.learning_rate.value),
-                                     seed=self.seed.value)
+            optimizer = GradientDescent(float(self.learning_rate.value))
+            self.net = build_network(2, layers + [1, "sigmoid"], "bce", optimizer, seed=self.seed.value)
         self.redraw()
 
     def advance(self, steps: int | None = None) -> None:
@@ -206,11 +213,12 @@ class TrainingExplorer:
         """Train ``steps`` more steps (default: one tick's worth); a divergence pauses and is reported."""
         if self.net is None:
             return
-        self.net.optimizer.learning_rate = self.learning_rate.value
-        decay = self.weight_decay.value if self.decay_on.value else 0.0
+        self.net.optimizer.learning_rate = float(self.learning_rate.value)
+        decay = float(self.weight_decay.value) if self.decay_on.value else 0.0
+        noise = float(self.input_noise.value)
         try:
             for _ in range(steps or self.steps_per_tick):
-                X = self.X + self.input_noise.value * self.rng.standard_normal(self.X.shape)
+                X = self.X + noise * self.rng.standard_normal(self.X.shape)
                 self.history.append(self.net.train_on_batch(X, self.y, weight_decay=decay))
         except DivergenceError as err:
             self.error = f"{err} Press reset to start again."

@@ -125,6 +125,16 @@ def test_axe_finds_no_violation_in_what_the_notebook_renders_and_every_picture_i
     assert [alt for alt, figure in zip(shown, expected) if figure.description in compared] == compared
 
 
+def type_into_box(page, text: str) -> None:
+    """Replace what the focused text box holds, and press Enter."""
+    page.keyboard.press("End")
+    for _ in range(int(page.evaluate("document.activeElement.value.length"))):
+        page.keyboard.press("Backspace")
+    page.keyboard.type(text)
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.value") == text
+
+
 def focused(page) -> dict:
     """What has the keyboard's focus: its tag, its accessible words, and whether the focus ring shows."""
     return page.evaluate("""() => {
@@ -173,20 +183,17 @@ def test_the_training_explorer_works_from_the_keyboard_alone(page, lab, screensh
     status = page.locator(".labkit-widget .widget-html-content").filter(has_text=re.compile(r"^step \d+"))
     assert status.inner_text().startswith("step 0")
 
-    data = tab_to(page, lambda f: f["tag"] == "select" and f["label"] == "data", "the data menu")
+    data = tab_to(page, lambda f: f["tag"] == "input" and f["label"] == "data", "the data box")
     page.screenshot(path=screenshots / "keyboard-explorer-1-data-focused.png")
     assert data["value"] == "xor"
-    page.keyboard.press("ArrowDown")  # the next data set: a new network and picture
-    page.wait_for_function("() => document.querySelector('.labkit-widget select').value !== 'xor'")
+    type_into_box(page, "moons")  # another data set: new points, a new network, a new picture
+    page.wait_for_function("() => document.querySelector('.labkit-picture img').alt.includes('200 points')")
     tab_to(page, lambda f: f["tag"] == "input" and f["label"] == "hidden widths", "the hidden widths")
-    page.keyboard.press("Control+a")
-    page.keyboard.type("8")
-    page.keyboard.press("Enter")
-    rate = tab_to(page, lambda f: f["tag"] == "select" and f["label"] == "learning rate", "the learning rate")
-    page.keyboard.press("ArrowDown")  # 0.3 -> 1
-    page.wait_for_function("before => [...document.querySelectorAll('.labkit-widget select')]"
-                           ".some(s => s.value !== before && s.closest('.widget-dropdown').textContent"
-                           ".includes('learning rate'))", arg=rate["value"])
+    type_into_box(page, "8")
+    page.wait_for_function("() => document.querySelector('.labkit-picture img').alt.includes('200 points')")
+    tab_to(page, lambda f: f["tag"] == "input" and f["label"] == "activation", "the activation box")
+    tab_to(page, lambda f: f["tag"] == "input" and f["label"] == "learning rate", "the learning rate")
+    type_into_box(page, "1")
     page.screenshot(path=screenshots / "keyboard-explorer-2-learning-rate.png")
     tab_to(page, lambda f: f["tag"] == "input" and "use weight decay" in page.evaluate(
         "() => document.activeElement.closest('label')?.textContent || ''"), "the weight decay checkbox")
@@ -246,10 +253,11 @@ def test_the_step_through_works_from_the_keyboard_alone(page, lab, screenshots):
     page.keyboard.press("Space")
     page.wait_for_function("() => document.querySelector('.labkit-stepthrough .widget-html-content')"
                            ".textContent.startsWith('Step 3 of 20')")
-    menu = tab_to(page, lambda f: f["tag"] == "select" and f["label"] == "step", "the step menu")
-    assert menu["value"] is not None
-    for _ in range(6):  # down to step 9, Delta_3
-        page.keyboard.press("ArrowDown")
+    box = tab_to(page, lambda f: f["tag"] == "input" and f["label"] == "step", "the step box")
+    assert box["value"] == "3"
+    for _ in range(6):  # up to step 9, Delta_3
+        page.keyboard.press("ArrowUp")
+    page.keyboard.press("Enter")
     page.wait_for_function("() => document.querySelector('.labkit-stepthrough .widget-html-content')"
                            ".textContent.startsWith('Step 9 of 20')")
     equation = page.locator(".labkit-stepthrough .widget-htmlmath-content").inner_text()

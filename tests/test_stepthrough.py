@@ -405,10 +405,9 @@ def test_play_moves_the_step_and_reset_stops_it(widget):
     assert not widget.play.tick() and widget.index == widget.last  # at the last step play stops
 
 
-def test_the_step_menu_names_every_step_and_jumps_there(widget):
-    assert [label for label, _ in widget.step_menu.options][:3] == ["1. Z_1", "2. Y_1", "3. Z_2"]
-    assert widget.step_menu.options[8][0] == "9. Δ3"
-    widget.step_menu.value = 12
+def test_the_step_box_jumps_to_the_step_typed(widget):
+    assert (widget.step_box.min, widget.step_box.max) == (1, len(widget.trace))
+    widget.step_box.value = 13
     assert widget.index == 12 and "Step 13 of 20" in widget.header.value
 
 
@@ -429,7 +428,7 @@ def test_ticking_a_mistake_marks_the_first_step_that_parts(widget):
     assert "9. Δ3 ✗" in widget.timeline.value
     widget.mistakes["phi_prime_at_output"].value = False
     assert widget.trace.first_wrong is None
-    widget.weight_decay.value = 0.1
+    widget.weight_decay.value = "0.1"
     widget.mistakes["half_lambda"].value = True
     assert widget.trace[widget.trace.first_wrong].name == "dE/dW_3"
 

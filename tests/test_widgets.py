@@ -71,8 +71,9 @@ def test_every_control_has_a_name_and_the_picture_its_description(explorer):
                 explorer.decay_on, explorer.input_noise, explorer.seed, explorer.play.button, explorer.step_button,
                 explorer.reset_button]
     assert all(control.description for control in controls)
-    assert not any(isinstance(c, (ipywidgets.Play, ipywidgets.FloatSlider, ipywidgets.FloatLogSlider))
-                   for c in explorer.widget.children[0].children)
+    unnamed_in_jupyterlab = (ipywidgets.Play, ipywidgets.FloatSlider, ipywidgets.FloatLogSlider, ipywidgets.Dropdown,
+                             ipywidgets.Image)
+    assert not any(isinstance(c, unnamed_in_jupyterlab) for c in explorer.widget.children[0].children)
     assert explorer.image.description.startswith("Decision surface: the predicted probability of class 1")
     explorer.step_button.click()
     assert "Training loss: " in explorer.image.description and explorer.image.description.endswith(
@@ -81,7 +82,7 @@ def test_every_control_has_a_name_and_the_picture_its_description(explorer):
 
 
 def test_the_learning_rate_chosen_applies_to_the_next_steps(explorer):
-    explorer.learning_rate.value = 0.01
+    explorer.learning_rate.value = "0.01"
     explorer.advance(1)
     assert explorer.net.optimizer.learning_rate == pytest.approx(0.01)
 

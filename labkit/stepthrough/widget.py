@@ -16,7 +16,7 @@ from ..datasets import xor
 from ..network import DenseNetwork, build_network
 from ..optim import GradientDescent
 from ..plots import GREY_TEXT, VERMILLION_TEXT, description, png_bytes
-from ..widgets import Picture, Player, style
+from ..widgets import Picture, Player, choice, style
 from .record import MISTAKES, SWITCHES, BackpropFn, ForwardFn, Step, Trace, known_mistakes, shape_text, trace
 from .view import StepView, readout, step_strip
 
@@ -38,8 +38,8 @@ def _short(name: str) -> str:
 class StepThrough:
     """Watch one training step of a small network, one equation at a time: forward, loss, backward, update.
 
-    Buttons step back and forth (play walks on by itself, a menu jumps to a step); each step shows its equation, the
-    network diagram with the step's layers highlighted, and the arrays it combines with their
+    Buttons step back and forth (play walks on by itself, the step box jumps to a step); each step shows its
+    equation, the network diagram with the step's layers highlighted, and the arrays it combines with their
     shapes; the row of steps below the equation turns red where the numbers first part from their
     counterparts. net, X, y: the network (float64) and the batch, by default ``example_network()``
     on the four XOR points. weight_decay, mistakes (each has a checkbox), forward, backprop,
@@ -64,17 +64,16 @@ class StepThrough:
         self.reset_button = w.Button(description="reset", icon="refresh", layout=button)
         self.play = Player(self._play_on, interval)
         self.play.button.layout = button
-        self.step_menu = w.Dropdown(options=[("1", 0)], value=0, description="step", layout=w.Layout(width="200px"),
-                                    style={"description_width": "36px"})
+        self.step_box = w.BoundedIntText(value=1, min=1, max=1, description="step", layout=w.Layout(width="110px"),
+                                         style={"description_width": "36px"})
         self.gradients = w.Checkbox(description="edges show ∂E/∂W instead of W", indent=False,
                                     layout=w.Layout(width="auto"))
         mistakes = known_mistakes(mistakes)
         self.mistakes = {name: w.Checkbox(value=name in mistakes, description=label, indent=False, disabled=yours,
                                           tooltip=MISTAKES[name].message, layout=w.Layout(width="auto"))
                          for name, label in SWITCHES.items()}
-        self.weight_decay = w.Dropdown(options=sorted({0.0, 0.01, 0.1, 1.0, float(weight_decay)}),
-                                       value=float(weight_decay), description="λ (decay)", disabled=yours,
-                                       layout=w.Layout(width="170px"), style={"description_width": "64px"})
+        self.weight_decay = choice("λ (decay)", [0.0, 0.01, 0.1, 1.0], weight_decay, disabled=yours,
+                                   layout=w.Layout(width="170px"), style={"description_width": "64px"})
         self.header, self.equation, self.timeline = w.HTML(), w.HTMLMath(), w.HTML()
         # 72 dpi: drawn at the size it is shown (936 px wide), in fewer pixels to fill and encode than at 80
         self.figure = Figure(figsize=(13, 3.3), dpi=72)
@@ -83,19 +82,19 @@ class StepThrough:
                              layout=w.Layout(width="100%", margin="0"))
         self.trace: Trace | None = None
         self.error = ""
-        self._relabelling = False  # the step menu is being given new options: no redraw until it is done
+        self._relabelling = False  # the step box is being given a new range: no redraw until it is done
         self.redraw_times: list[tuple[float, float]] = []  # (wall, CPU) seconds of each redraw, for the curious
 
         self.back_button.on_click(lambda _: self.back())
         self.next_button.on_click(lambda _: self.next())
         self.reset_button.on_click(lambda _: self.reset())
-        self.step_menu.observe(lambda change: self._stepped(), names="value")
+        self.step_box.observe(lambda change: self._stepped(), names="value")
         self.gradients.observe(lambda change: self.redraw(), names="value")
         for control in (*self.mistakes.values(), self.weight_decay):
             control.observe(lambda change: self.recompute(), names="value")
         rows = w.Layout(flex_flow="row wrap", align_items="center")
         self.widget = w.VBox([
-            w.HBox([self.back_button, self.next_button, self.reset_button, self.play.button, self.step_menu,
+            w.HBox([self.back_button, self.next_button, self.reset_button, self.play.button, self.step_box,
                     self.header], layout=rows),
             w.HBox([self.gradients, w.HTML("<b>plant a mistake:</b>"), *self.mistakes.values(), self.weight_decay],
                    layout=rows),
@@ -113,12 +112,12 @@ class StepThrough:
     @property
     def index(self) -> int:
         """The step on show, from 0."""
-        return int(self.step_menu.value)
+        return int(self.step_box.value) - 1
 
     @property
     def last(self) -> int:
         """The index of the last step."""
-        return len(self.step_menu.options) - 1
+        return int(self.step_box.max) - 1
 
     def _stepped(self) -> None:
         if not self._relabelling:
@@ -133,24 +132,24 @@ class StepThrough:
         """Trace the step again with the current switches (the step on show stays), then redraw."""
         mistakes = [name for name, box in self.mistakes.items() if box.value]
         try:
-            self.trace = trace(self.net, self.X, self.y, weight_decay=self.weight_decay.value, mistakes=mistakes,
+            self.trace = trace(self.net, self.X, self.y, weight_decay=float(self.weight_decay.value), mistakes=mistakes,
                                **self.student)
             self.error = ""
         except Exception as error:  # the student's code raised, or returned something unusable: say so
             self.trace, self.error = None, explain(error)
         self.figure.clear()  # the new trace's arrays may have other shapes: a new layout
         self.view = StepView(self.figure)
-        options = [(f"{i + 1}. {_short(step.name)}", i) for i, step in enumerate(self.trace or [])] or [("1", 0)]
-        if options != list(self.step_menu.options):
-            index, self._relabelling = min(self.index, len(options) - 1), True
-            self.step_menu.options = options
-            self.step_menu.value = index
+        steps = len(self.trace) if self.trace is not None else 1
+        if steps != self.step_box.max:
+            index, self._relabelling = min(self.index, steps - 1), True
+            self.step_box.max = steps
+            self.step_box.value = index + 1
             self._relabelling = False
         self.redraw()
 
     def go(self, index: int) -> None:
         """Show step ``index`` (from 0; clipped to the steps there are)."""
-        self.step_menu.value = max(0, min(int(index), self.last))
+        self.step_box.value = max(0, min(int(index), self.last)) + 1
 
     def next(self) -> None:
         self.go(self.index + 1)
