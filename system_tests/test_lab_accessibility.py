@@ -70,9 +70,14 @@ PICTURES = """() => [...document.querySelectorAll('.jp-OutputArea-output img')].
     loaded: img.complete && img.naturalWidth > 0}))"""
 
 
+LABKIT_WIDGETS = ("TrainingExplorer(", "WeightDecayExplorer(", "StepThrough(")
+
+
 def widget_cells(nb) -> int:
-    return sum("application/vnd.jupyter.widget-view+json" in output.get("data", {})
-               for cell in nb.cells if cell.cell_type == "code" for output in cell.outputs)
+    """How many labkit widgets the notebook shows (a progress bar of tqdm's is a widget too, with no picture)."""
+    return sum(any(name in cell.source for name in LABKIT_WIDGETS) and any(
+        "application/vnd.jupyter.widget-view+json" in output.get("data", {}) for output in cell.outputs)
+        for cell in nb.cells if cell.cell_type == "code")
 
 
 def open_and_run(page, lab, name: str) -> None:
