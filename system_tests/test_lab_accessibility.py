@@ -115,6 +115,11 @@ def test_axe_finds_no_violation_in_what_the_notebook_renders_and_every_picture_i
     left = [(v["id"], n) for v in violations for n in v["nodes"] if not n["excused"]]
     assert left == [], f"{path.name}: {left}"
 
+    for kind, selector in (("figure", ".jp-OutputArea-output > img[alt], .jp-RenderedHTMLCommon > img[alt]"),
+                           ("widget", ".labkit-widget")):
+        if page.locator(selector).count():
+            page.locator(selector).last.scroll_into_view_if_needed()
+            page.screenshot(path=screenshots / f"lab-a11y-{path.stem}-{kind}.png")
     pictures = page.evaluate(PICTURES)
     assert all(p["loaded"] for p in pictures)
     shown = [p["alt"] for p in pictures if not p["widget"]]
