@@ -21,7 +21,9 @@ a text box (``choice``) that suggests its options and takes only those.
 from __future__ import annotations
 
 import asyncio
+import functools
 import struct
+import threading
 from collections.abc import Callable, Sequence
 from importlib import resources
 
@@ -85,7 +87,10 @@ class Player:
 
     The clock is a task on the kernel's event loop: between ticks the kernel handles the other controls' messages.
     ipywidgets' Play counts in the browser instead, but its buttons are icons with no name. Where no event loop
-    runs (a script, a test), pressing play starts nothing: call ``tick`` yourself.
+    runs (a script, a test), pressing play starts nothing: call ``tick`` yourself. ipykernel 7 may hand a widget's
+    messages to a subshell, another thread with a loop of its own: pause stops the clock on the clock's own loop
+    (no tick starts after it), and a widget whose ``tick`` shares state with its other controls serializes them
+    (``serialized``).
     """
 
     def __init__(self, tick: Callable[[], bool], interval: int, on_pause: Callable[[], None] | None = None):
@@ -93,6 +98,7 @@ class Player:
         self.button = w.ToggleButton(description="play", icon="play", tooltip="", layout=w.Layout(width="90px"))
         self.button.observe(self._toggled, names="value")
         self._task: asyncio.Task | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def playing(self) -> bool:
@@ -104,14 +110,15 @@ class Player:
 
     def _toggled(self, change) -> None:
         self.button.description = self.button.icon = "pause" if change.new else "play"
-        if self._task is not None:
-            self._task.cancel()
+        if self._task is not None and self._loop is not None:
+            self._loop.call_soon_threadsafe(self._task.cancel)
             self._task = None
         if change.new:
             try:
-                self._task = asyncio.get_running_loop().create_task(self._run())
+                self._loop = asyncio.get_running_loop()
             except RuntimeError:  # no event loop
-                pass
+                return
+            self._task = self._loop.create_task(self._run())
         elif self.on_pause is not None:
             self.on_pause()
 
@@ -121,6 +128,17 @@ class Player:
             if self.playing and not self.tick():
                 self._task = None  # done: the toggle below must not cancel this task while it runs
                 self.playing = False
+
+
+def serialized(method):
+    """A widget's method that runs one at a time (``self._lock``, an RLock): a tick of play on one thread and a
+    control's message on another (a subshell's) never change or draw the widget at once."""
+    @functools.wraps(method)
+    def one_at_a_time(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return one_at_a_time
 
 
 def parse_widths(text: str) -> list[int]:
@@ -140,6 +158,7 @@ class TrainingExplorer:
     def __init__(self, dataset: str = "xor", hidden: str = "4", activation: str = "tanh",
                  learning_rate: float = 0.3, weight_decay: float = 0.0, input_noise: float = 0.0,
                  seed: int = 0, steps_per_tick: int = 25, resolution: int = 60):
+        self._lock = threading.RLock()
         labels = {"description_width": "110px"}
         self.dataset = choice("data", list(TOY_DATASETS), dataset, style=labels)
         self.hidden = w.Text(value=hidden, description="hidden widths", style=labels)
@@ -184,6 +203,7 @@ class TrainingExplorer:
 
     # -- model ---------------------------------------------------------------
 
+    @serialized
     def reset(self) -> None:
         """New data and a freshly initialised network from the current settings."""
         self.X, self.y = TOY_DATASETS[self.dataset.value](seed=self.seed.value)
@@ -199,6 +219,7 @@ class TrainingExplorer:
             self.net = build_network(2, layers + [1, "sigmoid"], "bce", optimizer, seed=self.seed.value)
         self.redraw()
 
+    @serialized
     def advance(self, steps: int | None = None) -> None:
         """Train ``steps`` more steps (default: one tick's worth) and redraw."""
         self.train(steps)
@@ -209,6 +230,7 @@ class TrainingExplorer:
         self.advance()
         return self.net is not None and not self.error
 
+    @serialized
     def train(self, steps: int | None = None) -> None:
         """Train ``steps`` more steps (default: one tick's worth); a divergence pauses and is reported."""
         if self.net is None:
@@ -226,6 +248,7 @@ class TrainingExplorer:
 
     # -- view ----------------------------------------------------------------
 
+    @serialized
     def redraw(self) -> None:
         self.surface_ax.clear()
         self.loss_ax.clear()

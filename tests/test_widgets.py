@@ -1,5 +1,7 @@
 import asyncio
 import re
+import threading
+import time
 
 import ipywidgets
 import numpy as np
@@ -64,6 +66,32 @@ def test_play_stops_by_itself_when_a_tick_says_so():
 
     asyncio.run(play())
     assert len(ticks) == 3 and player.button.description == "play"
+
+
+def test_a_pause_from_another_thread_stops_the_clock_on_its_own_loop():
+    """ipykernel 7 may hand the pause to a subshell's thread while the clock ticks on the main one."""
+    from labkit.widgets import Player
+
+    ticks = []
+    player = Player(lambda: ticks.append(1) or True, interval=1)
+    loop = asyncio.new_event_loop()
+    clock = threading.Thread(target=loop.run_forever)
+    clock.start()
+
+    async def press_play():
+        player.playing = True
+
+    asyncio.run_coroutine_threadsafe(press_play(), loop).result()
+    while len(ticks) < 3:
+        time.sleep(0.01)
+    player.playing = False  # on this thread
+    time.sleep(0.05)
+    after = len(ticks)
+    time.sleep(0.1)
+    loop.call_soon_threadsafe(loop.stop)
+    clock.join()
+    loop.close()
+    assert len(ticks) == after and player._task is None
 
 
 def test_every_control_has_a_name_and_the_picture_its_description(explorer):

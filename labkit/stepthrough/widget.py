@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import threading
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -16,7 +17,7 @@ from ..datasets import xor
 from ..network import DenseNetwork, build_network
 from ..optim import GradientDescent
 from ..plots import GREY_TEXT, VERMILLION_TEXT, description, png_bytes
-from ..widgets import Picture, Player, choice, style
+from ..widgets import Picture, Player, choice, serialized, style
 from .record import MISTAKES, SWITCHES, BackpropFn, ForwardFn, Step, Trace, known_mistakes, shape_text, trace
 from .view import StepView, readout, step_strip
 
@@ -58,6 +59,7 @@ class StepThrough:
         self.student = {"forward": forward, "backprop": backprop, "student_activations": student_activations,
                         "student_loss": student_loss}
         yours = forward is not None or backprop is not None
+        self._lock = threading.RLock()
         button = w.Layout(width="86px")
         self.back_button = w.Button(description="back", icon="step-backward", layout=button)
         self.next_button = w.Button(description="next", icon="step-forward", layout=button)
@@ -128,6 +130,7 @@ class StepThrough:
         self.next()
         return self.index < self.last
 
+    @serialized
     def recompute(self) -> None:
         """Trace the step again with the current switches (the step on show stays), then redraw."""
         mistakes = [name for name, box in self.mistakes.items() if box.value]
@@ -168,6 +171,7 @@ class StepThrough:
             raise RuntimeError(self.error)
         return step_strip(self.trace, gradients=self.gradients.value)
 
+    @serialized
     def redraw(self) -> None:
         """Show the current step: the header, the equation and its check, the row of steps, the picture."""
         started, cpu = time.perf_counter(), time.process_time()
