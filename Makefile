@@ -72,13 +72,14 @@ $(AXE): system_tests/package.json system_tests/package-lock.json
 	touch $(AXE)
 
 # JupyterLab in headless Chromium: run notebook 02, use the explorer, hide/show, a student release;
-# the backprop step-through, a whole training step click by click;
+# the backprop step-through, a whole training step click by click; axe-core on every notebook run in JupyterLab, the
+# pictures' descriptions, and the explorer and the step-through driven by the keyboard alone;
 # then the static site (labkit export html) from file://: maths, pictures, folded solutions, leak scan, and axe-core's
 # WCAG 2.1 AA and best-practice rules on every page, at a desktop's and a phone's width.
 test-browser: install data chromium axe
 	$(BIN)/python -m pip install --quiet -e '.[dev,browser]'
 	LABKIT_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest system_tests/test_jupyterlab.py system_tests/test_stepthrough.py \
-	  system_tests/test_site.py -s -p no:cacheprovider
+	  system_tests/test_lab_accessibility.py system_tests/test_site.py -s -p no:cacheprovider
 
 # labkit grade runs students' kernels in bubblewrap (Debian's package; installed here if missing, root or sudo).
 bubblewrap:

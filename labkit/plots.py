@@ -2,24 +2,135 @@
 
 Colours come from the Okabe-Ito palette, which stays distinguishable for
 colour-blind readers: blue for class 0 and negative weights, vermillion for
-class 1 and positive weights.
+class 1 and positive weights; markers and dashes say it again.
+
+Every function also says in words what it drew, from the same data: ``describe`` attaches a sentence to the axes
+(or figure) it drew into, as an artist that draws nothing, so ``ax.clear()`` forgets it with the rest.
+``description(figure)`` reads a figure's sentences back; ``show(extra)`` ends a notebook cell in place of
+``plt.show()``: it shows the figure with its description (and the cell's ``extra`` sentence) as the picture's alt
+text, which JupyterLab and the web site both read.
 """
 
 from __future__ import annotations
 
+import base64
+import html
 import io
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
 from matplotlib.colors import LinearSegmentedColormap
+from matplotlib.figure import Figure, SubFigure
 from matplotlib.lines import Line2D
 
 from .network import DenseNetwork
 from .weight_decay import eigen_view, quadratic_error, quadratic_minimizer
 
 BLUE, VERMILLION, ORANGE, GREEN, GREY = "#0072B2", "#D55E00", "#E69F00", "#009E73", "#777777"
+# Darker shades of the same hues for text, which needs 4.5:1 against white (WCAG 2.1 AA): vermillion 6.0:1, green 5.5:1
+VERMILLION_TEXT, GREEN_TEXT, GREY_TEXT = "#A84500", "#00785A", "#555555"
 CLASS_CMAP = LinearSegmentedColormap.from_list("class01", [BLUE, "#f7f7f7", VERMILLION])
+
+
+class _Sentence(Artist):
+    """A sentence of a figure's description, kept among the artists it describes; it draws nothing."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+        self.set_visible(False)
+        self.set_in_layout(False)
+
+    def draw(self, renderer) -> None:
+        pass
+
+
+def describe(target: Axes | Figure | SubFigure, sentence: str) -> _Sentence:
+    """Add a sentence to the description of what ``target`` (an axes or a whole figure) shows; returns it, so that a
+    figure that is updated in place rather than drawn again can change its ``text``."""
+    text = _Sentence(" ".join(sentence.split()))
+    target.add_artist(text)
+    return text
+
+
+def _sentences(target) -> list[str]:
+    return [artist.text for artist in target.artists if isinstance(artist, _Sentence)]
+
+
+def plain(text: str) -> str:
+    """A title in words: mathtext's dollars, braces and styling dropped, Greek letters named ('$\\tilde w$' -> 'w')."""
+    text = re.sub(r"\\(mathbf|mathrm|mathcal|tilde|hat|left|right)\b", "", text)
+    text = re.sub(r"\\([a-zA-Z]+)", r"\1", text)
+    return " ".join(text.translate(str.maketrans("", "", "${}\\")).split())
+
+
+def description(figure: Figure | SubFigure, extra: str = "") -> str:
+    """What the figure shows, in words: its title, the sentences of the figure and of each axes, then ``extra``."""
+    parts = []
+    suptitle = getattr(figure, "_suptitle", None)  # matplotlib keeps it there, and has no getter before 3.10
+    title = suptitle.get_text() if suptitle is not None else ""
+    if title:
+        parts.append(plain(title).rstrip(".") + ".")
+    parts += _sentences(figure)
+    for ax in figure.axes:
+        parts += _sentences(ax)
+    if extra:
+        parts.append(" ".join(extra.split()))
+    return " ".join(parts)
+
+
+def show(extra: str = "", figure: Figure | None = None) -> None:
+    """Show the current figure (or ``figure``) once, with its description as alt text and as plain text, and close it.
+
+    ``extra``: the cell's own sentence, with the key numbers of what it drew that the plotting functions do not know
+    (a cell that draws with raw matplotlib writes its whole description here). The output is one
+    ``<img alt="..." src="data:image/png;base64,...">`` (JupyterLab's PNG renderer would drop the alt text; its HTML
+    renderer keeps it, and the web site reads it, ``labkit.tools.figures``), beside the description as text/plain.
+    """
+    from IPython.core.pylabtools import print_figure
+    from IPython.display import display
+
+    figure = plt.gcf() if figure is None else figure
+    text = description(figure, extra)
+    if not text:
+        raise ValueError("this figure has no description: say what it shows, plots.show('The loss falls from ...')")
+    img = img_html(print_figure(figure, "png", bbox_inches="tight"), text)
+    plt.close(figure)
+    display({"text/html": img, "text/plain": text}, raw=True)
+
+
+def img_html(png: bytes, alt: str, attributes: str = "") -> str:
+    """A PNG as one HTML <img> with its alt text, the picture embedded; ``attributes``: more of them (a size)."""
+    data = base64.b64encode(png).decode("ascii")
+    more = f" {attributes}" if attributes else ""
+    return f'<img alt="{html.escape(alt, quote=True)}"{more} src="data:image/png;base64,{data}">'
+
+
+
+def number(value: float) -> str:
+    """A number for a description: 3 significant digits and at most 3 decimals ('0.693', '12.3', '6.64e-02').
+
+    A number with 4 or more decimals is what the leak scan takes for a solution's output.
+    """
+    if abs(value) >= 1000:
+        return f"{value:.0f}"
+    text = f"{value:.3g}"
+    return f"{value:.2e}" if re.search(r"\.\d{4}", text) else text
+
+
+def _numbers(values: Sequence[float]) -> str:
+    return ", ".join(number(v) for v in values)
+
+
+def _linear(w: Sequence[float] | np.ndarray, b: float) -> str:
+    """w . x + b written out: '1.61 x1 - 1.79 x2 + 1.42'."""
+    terms = [f"{number(w[0])} x1"] + [f"{'-' if v < 0 else '+'} {number(abs(v))} x{i + 1}" for i, v in enumerate(w)
+                                      if i > 0]
+    return " ".join(terms + [f"{'-' if b < 0 else '+'} {number(abs(b))}"])
 
 
 def png_bytes(figure) -> bytes:
@@ -46,8 +157,13 @@ def _axes(ax, figsize=(5, 4)):
 def loss_curve(history, ax=None, label: str | None = None, log: bool = False, xlabel: str = "training step"):
     """The loss after every step (history: (steps,))."""
     ax = _axes(ax)
+    history = np.asarray(history, dtype=float)
     ax.plot(np.arange(1, len(history) + 1), history, label=label, lw=1.5)
     ax.set(xlabel=xlabel, ylabel="loss", title="Training loss", yscale="log" if log else "linear")
+    if len(history):
+        scale = " (log scale)" if log else ""
+        describe(ax, f"Training loss{f' of {label}' if label else ''}{scale}: {number(history[0])} at {xlabel} 1, "
+                     f"{number(history[-1])} at {xlabel} {len(history)}, lowest {number(history.min())}.")
     if label:
         ax.legend()
     ax.grid(alpha=0.3)
@@ -57,13 +173,26 @@ def loss_curve(history, ax=None, label: str | None = None, log: bool = False, xl
 def scatter_classes(X, y, ax=None):
     """Points X (N, 2) coloured by their 0/1 label y (N, 1)."""
     ax = _axes(ax)
+    _scatter(np.asarray(X), y, ax)
+    describe(ax, _points_sentence(np.asarray(X), y))
+    return ax
+
+
+def _points_sentence(X, y) -> str:
+    labels = np.asarray(y).ravel() > 0.5
+    lo, hi = X.min(axis=0), X.max(axis=0)
+    return (f"{len(X)} points: {np.sum(~labels)} of class 0 (blue circles), {np.sum(labels)} of class 1 "
+            f"(vermillion squares), x1 from {number(lo[0])} to {number(hi[0])}, x2 from {number(lo[1])} to "
+            f"{number(hi[1])}.")
+
+
+def _scatter(X, y, ax):
     labels = np.asarray(y).ravel() > 0.5
     for value, colour, marker in ((False, BLUE, "o"), (True, VERMILLION, "s")):
         pts = X[labels == value]
         ax.scatter(pts[:, 0], pts[:, 1], c=colour, marker=marker, edgecolor="k", s=40, label=f"class {int(value)}",
                    zorder=3)
     ax.set(xlabel="$x_1$", ylabel="$x_2$")
-    return ax
 
 
 def _grid(X, resolution: int, margin: float = 0.5):
@@ -80,10 +209,18 @@ def decision_surface(model: DenseNetwork | Callable, X, y, ax=None, resolution: 
     prob = np.asarray(predict(grid)).reshape(len(ys), len(xs))
     image = ax.pcolormesh(xs, ys, prob, cmap=CLASS_CMAP, vmin=0, vmax=1, shading="auto")
     ax.contour(xs, ys, prob, levels=[0.5], colors="k", linewidths=1.5)
-    scatter_classes(np.asarray(X), y, ax)
+    X = np.asarray(X)
+    _scatter(X, y, ax)
     if colorbar:
         ax.figure.colorbar(image, ax=ax, label="P(class 1)")
     ax.set_title("Decision surface (black line: P = 0.5)")
+    labels = np.asarray(y).ravel() > 0.5
+    with np.errstate(invalid="ignore"):
+        right = int(np.sum((np.asarray(predict(X)).ravel() > 0.5) == labels))
+        share = float(np.mean(prob > 0.5))
+    describe(ax, f"Decision surface: the predicted probability of class 1 over the plane, blue near 0, vermillion near "
+                 f"1, a black line where it is 0.5; {share:.0%} of the plane shown is on the class-1 side. "
+                 f"{_points_sentence(X, y)[:-1]}; {right} of the {len(X)} are on their class's side.")
     return ax
 
 
@@ -91,9 +228,19 @@ def hidden_unit_lines(net: DenseNetwork, X, y, ax=None):
     """Each first-layer unit's line w . x + b = 0 in the input plane, an arrow pointing to where z > 0."""
     ax = _axes(ax)
     X = np.asarray(X)
-    scatter_classes(X, y, ax)
+    _scatter(X, y, ax)
     lo, hi = X.min(axis=0) - 0.5, X.max(axis=0) + 0.5
     W, b = net.weights[0], net.biases[0]
+    positive = X @ W + b > 0
+
+    def side(j: int) -> str:
+        if len(X) > 8:
+            return f"{np.sum(positive[:, j])} of the {len(X)} points"
+        return ", ".join("(" + _numbers(x) + ")" for x in X[positive[:, j]]) or "no point"
+
+    units = "; ".join(f"unit {j + 1}: {_linear(W[:, j], b[j])} = 0, positive for {side(j)}" for j in range(W.shape[1]))
+    describe(ax, f"Each hidden unit's line z = 0 in the input plane, an arrow towards its positive side, over the "
+                 f"{len(X)} points; {units}.")
     colours = [GREEN, ORANGE, "#CC79A7", "#56B4E9", "k"]
     for j in range(W.shape[1]):
         w, c = W[:, j], colours[j % len(colours)]
@@ -133,6 +280,15 @@ def network_diagram(net: DenseNetwork, ax=None):
     ax.set(xlim=(-0.4, len(sizes) - 0.6), ylim=(-max(sizes) / 2 - 0.4, max(sizes) / 2 + 0.2),
            title="Weights (vermillion > 0, blue < 0, width ~ |w|)")
     ax.axis("off")
+    def rounded(values) -> str:
+        return ", ".join(f"{v:.1f}" for v in values)
+
+    layers = "; ".join(
+        f"layer {l + 1} ({net.activations[l].name}): "
+        + ", ".join(f"from {'x' if l == 0 else 'unit '}{i + 1} {rounded(row)}" for i, row in enumerate(W))
+        + f", biases {rounded(net.biases[l])}" for l, W in enumerate(net.weights))
+    describe(ax, f"Network diagram of a {'-'.join(map(str, sizes))} network, each edge a weight, vermillion if "
+                 f"positive, blue if negative, as wide as its size; {layers}.")
     return ax
 
 
@@ -149,6 +305,10 @@ def image_grid(images, titles=None, ncols: int = 8, cmap: str = "gray_r", size: 
             if titles is not None:
                 ax.set_title(titles[k], fontsize=8)
     fig.tight_layout()
+    scale = "blue negative, vermillion positive" if symmetric else "dark high"
+    named = f", titled {'; '.join(map(str, titles))}" if titles is not None else ""
+    describe(fig, f"{len(images)} images of {images.shape[1]} by {images.shape[2]} pixels in a grid of {ncols} "
+                  f"columns ({scale}){named}.")
     return fig
 
 
@@ -170,6 +330,13 @@ def confusion_matrix_plot(counts, ax=None, labels=None):
     ax.set(xticks=ticks, yticks=ticks, xticklabels=labels or ticks, yticklabels=labels or ticks,
            xlabel="predicted class", ylabel="true class", title="Confusion matrix (colour: mistakes)")
     ax.figure.colorbar(image, ax=ax, label="misclassified test images", shrink=0.8)
+    off = np.where(np.eye(k, dtype=bool), -1, counts)
+    worst = np.dstack(np.unravel_index(np.argsort(off, axis=None, kind="stable")[::-1][:3], counts.shape))[0]
+    names = list(labels or range(k))
+    describe(ax, f"Confusion matrix of {counts.sum()} images in {k} classes, every count written in its cell: "
+                 f"{np.trace(counts)} on the diagonal (right), {counts.sum() - np.trace(counts)} off it; the most "
+                 f"frequent mistakes: " + ", ".join(f"true {names[i]} predicted as {names[j]} ({counts[i, j]})"
+                                                   for i, j in worst) + ".")
     return ax
 
 
@@ -238,6 +405,13 @@ def weight_decay_picture(H, b, tau: float, ax=None, taus=None, legend: bool | di
                                       | (legend if isinstance(legend, dict) else {})))
     ax.set(xlim=(W1[0, 0], W1[0, -1]), ylim=(W2[0, 0], W2[-1, 0]), xlabel="$w_1$", ylabel="$w_2$", aspect="equal",
            title=rf"$\tau = {tau:.4g}$: a contour of E touches a circle at $\tilde w$")
+    flat, steep = view.eigenvalues
+    describe(ax, f"Weight decay at tau = {number(tau)}: contours of E (blue, solid) around w* = "
+                 f"({w_star[0]:.2f}, {w_star[1]:.2f}), a blue circle, and of E' (vermillion, dashed) around w~ = "
+                 f"({w_tilde[0]:.2f}, {w_tilde[1]:.2f}), a vermillion square; the thick contour of E through w~ "
+                 f"touches the grey circle of the penalty there, radius {np.linalg.norm(w_tilde):.2f}; the green path "
+                 f"of w~(tau) runs from w* to the origin; orange arrows from w* along the eigenvectors of H: flat "
+                 f"(lambda = {number(flat)}, the long one) and steep (lambda = {number(steep)}).")
     return ax
 
 
@@ -281,4 +455,9 @@ def computation_graph(ax=None):
             fontsize=10.5, color=VERMILLION)
     ax.set(xlim=(-0.8, 9.9), ylim=(-2.6, 1.2))
     ax.axis("off")
+    describe(ax, "Computation graph of a two-layer network. Forward, left to right in black: x = y0, then z1 = W1 x "
+                 "+ b1, y1 = phi1(z1), z2 = W2 y1 + b2, y2 = phi2(z2), and the loss E(y2, t); every z and y is kept. "
+                 "Backward, right to left in vermillion: the message dE/dy2 from the loss, delta2 = dE/dz2 at z2, the "
+                 "message dE/dy1, delta1 = dE/dz1 at z1. From each delta a dashed blue arrow branches off to the "
+                 "gradients of that layer's W and b, which need the delta and the y of the layer below.")
     return ax

@@ -60,19 +60,19 @@ def test_xor_notebook_runs_every_cell_without_an_error(xor_notebook, screenshots
 def test_explorer_trains_when_step_is_clicked(xor_notebook, screenshots):
     page = xor_notebook
     readout = page.locator(".widget-html-content").filter(has_text=re.compile(r"^step \d+[: ]"))
-    image = page.locator(".widget-image").last  # the explorer comes after the step-through in notebook 02
+    image = page.locator(".labkit-picture img").last  # the explorer comes after the step-through in notebook 02
     image.scroll_into_view_if_needed()
     assert "step 0" in readout.inner_text()
     before = image.get_attribute("src")
     page.locator("button.widget-button", has_text="step").click()
     page.wait_for_function("() => [...document.querySelectorAll('.widget-html-content')]"
                            ".some(e => e.textContent.startsWith('step 25: loss'))")
-    page.wait_for_function("before => [...document.querySelectorAll('.widget-image')].pop().src !== before",
+    page.wait_for_function("before => [...document.querySelectorAll('.labkit-picture img')].pop().src !== before",
                            arg=before)
     page.screenshot(path=screenshots / "2-explorer-after-one-step.png")
     assert "training accuracy" in readout.inner_text()
     overflow = page.evaluate("() => Math.max(...['.widget-hbox', '.jp-OutputArea-output'].map(s => {"
-                             " const box = [...document.querySelectorAll('.widget-image')].pop().closest(s);"
+                             " const box = [...document.querySelectorAll('.labkit-picture img')].pop().closest(s);"
                              " return box.scrollWidth - box.clientWidth; }))")
     assert overflow <= 1, f"the explorer is {overflow}px wider than the notebook: controls get cut off"
 

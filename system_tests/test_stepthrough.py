@@ -27,7 +27,7 @@ STATE = """() => {
     return {header: widget.querySelector('.widget-html-content').textContent,
             layer: widget.querySelector('.labkit-layer').textContent,
             equation: equation.textContent, typeset: equation.querySelector('mjx-container') !== null,
-            image: widget.querySelector('.widget-image').src};
+            image: widget.querySelector('.labkit-picture img').src};
 }"""
 
 
@@ -60,7 +60,7 @@ def notebook(page, lab, screenshots):
     page.click("div.lm-MenuBar-itemLabel:text-is('Run')")
     page.click("li.lm-Menu-item:has-text('Run All Cells')")
     page.wait_for_function(ALL_PROMPTS_NUMBERED, timeout=120_000)
-    page.locator(f"{WIDGET} .widget-image").wait_for()
+    page.locator(f"{WIDGET} .labkit-picture img").wait_for()
     return page
 
 

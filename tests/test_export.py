@@ -300,7 +300,7 @@ def test_links_work_for_notebook_names_with_spaces(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_built_wheel_ships_every_template_stylesheet_and_script_of_the_site(tmp_path):
+def test_a_built_wheel_ships_every_template_stylesheet_and_script_of_the_site_and_the_widgets(tmp_path):
     # a copy of what the wheel is built from, so that the build leaves nothing in the working tree
     project = tmp_path / "project"
     project.mkdir()
@@ -310,7 +310,9 @@ def test_a_built_wheel_ships_every_template_stylesheet_and_script_of_the_site(tm
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
                     "--wheel-dir", str(tmp_path / "dist"), str(project)], check=True, capture_output=True)
     (wheel,) = (tmp_path / "dist").glob("labkit-*.whl")
-    shipped = {name for name in zipfile.ZipFile(wheel).namelist() if name.startswith("labkit/tools/site/")}
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "labkit/widgets.css" in names  # the widgets' focus ring
+    shipped = {name for name in names if name.startswith("labkit/tools/site/")}
     site_files = {f"labkit/tools/site/{p.name}" for p in (ROOT / "labkit" / "tools" / "site").iterdir()}
     assert {"labkit/tools/site/page.html.j2", "labkit/tools/site/page.css"} <= site_files
     assert shipped == site_files

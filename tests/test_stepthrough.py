@@ -395,10 +395,20 @@ def test_next_back_and_reset_walk_the_steps_and_everything_changes(widget):
 
 def test_play_moves_the_step_and_reset_stops_it(widget):
     widget.play.playing = True
-    widget.play.value = 3  # what a tick of the browser's Play does
+    for _ in range(3):
+        assert widget.play.tick()  # what a tick of play does, until the last step
     assert widget.index == 3 and "Step 4 of 20" in widget.header.value
+    assert widget.image.description.startswith("Step 4 of 20, forward, layer 2")
     widget.reset()
-    assert widget.index == 0 and not widget.play.playing and widget.play.max == len(widget.trace) - 1
+    assert widget.index == 0 and not widget.play.playing and widget.last == len(widget.trace) - 1
+    widget.go(widget.last - 1)
+    assert not widget.play.tick() and widget.index == widget.last  # at the last step play stops
+
+
+def test_the_step_box_jumps_to_the_step_typed(widget):
+    assert (widget.step_box.min, widget.step_box.max) == (1, len(widget.trace))
+    widget.step_box.value = 13
+    assert widget.index == 12 and "Step 13 of 20" in widget.header.value
 
 
 def test_the_gradient_toggle_redraws_the_edges(widget):
@@ -418,7 +428,7 @@ def test_ticking_a_mistake_marks_the_first_step_that_parts(widget):
     assert "9. Δ3 ✗" in widget.timeline.value
     widget.mistakes["phi_prime_at_output"].value = False
     assert widget.trace.first_wrong is None
-    widget.weight_decay.value = 0.1
+    widget.weight_decay.value = "0.1"
     widget.mistakes["half_lambda"].value = True
     assert widget.trace[widget.trace.first_wrong].name == "dE/dW_3"
 

@@ -1,5 +1,9 @@
+import asyncio
 import re
+import threading
+import time
 
+import ipywidgets
 import numpy as np
 import pytest
 
@@ -27,31 +31,86 @@ def test_step_trains_and_updates_picture_and_readout(explorer):
 
 
 def test_play_ticks_train_and_reset_starts_over(explorer):
-    explorer.play.value = 1
-    explorer.play.value = 2
+    assert explorer.tick() and explorer.tick()
     assert len(explorer.history) == 2 * explorer.steps_per_tick
+    assert f"step {2 * explorer.steps_per_tick}: loss" in explorer.readout.value
     explorer.reset_button.click()
     assert explorer.history == []
 
 
-def test_ticks_faster_than_drawing_train_without_piling_up_redraws(explorer):
-    explorer.play.interval = 60_000  # ms: every tick arrives "too soon" after the last picture
-    explorer.play.playing = True
-    picture = bytes(explorer.image.value)
-    for i in range(1, 6):
-        explorer.play.value = i
-    assert len(explorer.history) == 5 * explorer.steps_per_tick  # every tick trained...
-    assert bytes(explorer.image.value) == picture and "step 0" in explorer.readout.value  # ...none redrew
-    explorer.play.playing = False  # pause shows where training got to
-    assert "step 125: loss" in explorer.readout.value
-    assert bytes(explorer.image.value) != picture
-    explorer.play.interval = 0
-    explorer.play.value = 6  # a tick after a long enough pause redraws at once
-    assert "step 150: loss" in explorer.readout.value
+def test_play_is_a_button_with_words_that_ticks_in_the_kernel_until_paused(explorer):
+    async def press_play_and_wait():
+        explorer.play.interval = 1
+        explorer.play.playing = True
+        assert explorer.play.button.description == "pause"
+        while len(explorer.history) < 3 * explorer.steps_per_tick:
+            await asyncio.sleep(0.01)  # the kernel is free between ticks
+        explorer.play.playing = False
+
+    asyncio.run(press_play_and_wait())
+    assert explorer.play.button.description == "play" and explorer.play._task is None
+    ticks = len(explorer.history)
+    assert ticks >= 3 * explorer.steps_per_tick and f"step {ticks}: loss" in explorer.readout.value
 
 
-def test_learning_rate_slider_applies_to_the_next_steps(explorer):
-    explorer.learning_rate.value = 0.01
+def test_play_stops_by_itself_when_a_tick_says_so():
+    from labkit.widgets import Player
+
+    ticks = []
+    player = Player(lambda: ticks.append(1) or len(ticks) < 3, interval=1)
+
+    async def play():
+        player.playing = True
+        while player.playing:
+            await asyncio.sleep(0.01)
+
+    asyncio.run(play())
+    assert len(ticks) == 3 and player.button.description == "play"
+
+
+def test_a_pause_from_another_thread_stops_the_clock_on_its_own_loop():
+    """ipykernel 7 may hand the pause to a subshell's thread while the clock ticks on the main one."""
+    from labkit.widgets import Player
+
+    ticks = []
+    player = Player(lambda: ticks.append(1) or True, interval=1)
+    loop = asyncio.new_event_loop()
+    clock = threading.Thread(target=loop.run_forever)
+    clock.start()
+
+    async def press_play():
+        player.playing = True
+
+    asyncio.run_coroutine_threadsafe(press_play(), loop).result()
+    while len(ticks) < 3:
+        time.sleep(0.01)
+    player.playing = False  # on this thread
+    time.sleep(0.05)
+    after = len(ticks)
+    time.sleep(0.1)
+    loop.call_soon_threadsafe(loop.stop)
+    clock.join()
+    loop.close()
+    assert len(ticks) == after and player._task is None
+
+
+def test_every_control_has_a_name_and_the_picture_its_description(explorer):
+    controls = [explorer.dataset, explorer.hidden, explorer.activation, explorer.learning_rate, explorer.weight_decay,
+                explorer.decay_on, explorer.input_noise, explorer.seed, explorer.play.button, explorer.step_button,
+                explorer.reset_button]
+    assert all(control.description for control in controls)
+    unnamed_in_jupyterlab = (ipywidgets.Play, ipywidgets.FloatSlider, ipywidgets.FloatLogSlider, ipywidgets.Dropdown,
+                             ipywidgets.Image)
+    assert not any(isinstance(c, unnamed_in_jupyterlab) for c in explorer.widget.children[0].children)
+    assert explorer.image.description.startswith("Decision surface: the predicted probability of class 1")
+    explorer.step_button.click()
+    assert "Training loss: " in explorer.image.description and explorer.image.description.endswith(
+        f"Status: {explorer.readout.value}.")
+    assert "labkit-widget" in explorer.widget._dom_classes
+
+
+def test_the_learning_rate_chosen_applies_to_the_next_steps(explorer):
+    explorer.learning_rate.value = "0.01"
     explorer.advance(1)
     assert explorer.net.optimizer.learning_rate == pytest.approx(0.01)
 

@@ -9,7 +9,7 @@ independent counterpart), ``view`` draws a step, ``widget`` is the StepThrough w
     StepThrough(mistakes=["phi_prime_at_output"])     # where does phi'(Y) first show? (step 9, Delta_3)
     StepThrough(net, X, y, forward=forward, backprop=backprop)   # notebook 02's functions, checked
     trace(net, X, y, backprop=backprop).verdict()     # 'In your code, step 13 (dE/dW_2) is the first ...'
-    step_strip(trace(net, X, y)); plt.show()          # every step in one figure, for a static page
+    step_strip(trace(net, X, y)); plots.show()        # every step in one figure, described, for a static page
 """
 
 from .record import FINITE_DIFFERENCES, LABKIT_FORWARD, MISTAKES, SWITCHES, Step, Term, Trace, trace

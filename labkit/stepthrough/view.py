@@ -2,6 +2,7 @@
 
 Every array is a heat map (vermillion > 0, blue < 0) at one cell size for the whole trace, so shapes
 compare at a glance (dE/dW_l is the size of W_l), with its values written in when it is small.
+``step_description`` says the same in words: the figure's description (``labkit.plots.description``) is it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
-from ..plots import BLUE, CLASS_CMAP, GREEN, GREY, VERMILLION, node_positions
+from ..plots import BLUE, CLASS_CMAP, GREEN_TEXT, GREY, GREY_TEXT, VERMILLION, VERMILLION_TEXT, describe, node_positions
 from .record import Step, Trace, shape_text
 
 HIGHLIGHT, HIGHLIGHT_NODE = "#FFEDB3", "#F5C242"
@@ -43,13 +44,39 @@ def _gap(op: str) -> float:
     return GAP_PX + 7.0 * max(len(op) - 2, 0)
 
 
+def step_description(trace: Trace, index: int, gradients: bool = False) -> str:
+    """Step ``index`` in words: where it is, what it computes, the arrays it shows with their shapes (and values when
+    they are few), and its check."""
+    step = trace[index]
+    first, last = step.columns
+    L = len(trace.layer_sizes) - 1
+    names = ["the inputs"] + [f"layer {l}" for l in range(1, L + 1)] + ["the loss"]
+    lit = names[first] if first == last else f"{names[first]} to {names[last]}"
+
+    def array(term) -> str:
+        value = np.asarray(term.value, dtype=np.float64)
+        shown = f" = [{', '.join(number(v) for v in value.ravel())}]" if value.size <= 4 else ""
+        return f"{term.label} {shape_text(term.value)}{shown}"
+
+    check = ""
+    if step.checked:
+        verdict = ("the shape is wrong" if step.error == np.inf else
+                   f"relative error {step.error:.0e}, " + ("parts" if step.wrong else "agrees"))
+        check = (f" Checked against {step.against}: {verdict}"
+                 + ("; the first step that parts." if index == trace.first_wrong else "."))
+    edges = "dE/dW, dotted where not yet computed" if gradients else "W, vermillion > 0, blue < 0"
+    return (f"Step {index + 1} of {len(trace)}, {step.phase}, {step.where}: {step.title}. The network diagram "
+            f"highlights {lit}; its edges show {edges}. Arrays: {'; '.join(array(t) for t in step.terms)}.{check}")
+
+
 def readout(step: Step) -> tuple[str, str]:
-    """The check readout under a step's counterpart panel, and its colour."""
+    """The check readout under a step's counterpart panel, and its colour (a shade dark enough for text)."""
     if step.error is None:
-        return "", GREY
+        return "", GREY_TEXT
     if step.error == np.inf:
-        return "wrong shape ✗", VERMILLION
-    return (f"rel. error {step.error:.0e} " + ("✗" if step.wrong else "✓"), VERMILLION if step.wrong else GREEN)
+        return "wrong shape ✗", VERMILLION_TEXT
+    return (f"rel. error {step.error:.0e} " + ("✗" if step.wrong else "✓"),
+            VERMILLION_TEXT if step.wrong else GREEN_TEXT)
 
 
 class StepView:
@@ -69,6 +96,7 @@ class StepView:
         step = trace[index]
         self._show_diagram(trace, index, step, gradients)
         self._show_panels(step)
+        self.sentence.text = step_description(trace, index, gradients)
         first = index == trace.first_wrong
         self.frame.set_visible(first)
         if self.header:
@@ -80,6 +108,7 @@ class StepView:
 
     def _build(self, trace: Trace) -> None:
         left, bottom, width, height = self.rect
+        self.sentence = describe(self.figure, "")
         body = height * (0.8 if self.header else 1.0)
         self._build_diagram(trace, (left + 0.005 * width, bottom + 0.03 * body, 0.22 * width, 0.94 * body))
         self._build_panels(trace, left + 0.235 * width, 0.76 * width, bottom, body)
@@ -210,6 +239,7 @@ def step_strip(trace: Trace, gradients: bool = False, width: float = 13.0, row_h
     n = len(trace)
     height = row_height * n + 0.5
     figure = plt.figure(figsize=(width, height), dpi=80)
+    describe(figure, f"Every step of one training step, one row each, in order. {trace.verdict()}")
     for i in range(n):
         top = 1 - (0.5 + i * row_height) / height
         StepView(figure, (0, top - row_height / height, 1, row_height / height), header=True).show(trace, i, gradients)
