@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 ASSIGNMENT = "lab"
 XOR = "02_xor_training.ipynb"
+NOISE = "05_noise_as_regularizer.ipynb"
 
 
 def nbgrader(course: Path, *args: str, succeeds: bool = True) -> str:
@@ -87,8 +88,9 @@ def course(tmp_path_factory):
     submit(course, "untouched-labkit", ours)
     submit(course, "solutions", sources)
     submit(course, "one-exercise", {XOR: with_exercises(ours[XOR], sources[XOR], {"nb02-exercise-bce": None})})
-    hard_coded = "return 9 if np.isscalar(x) else np.array([0.0, 3.0])"  # the public check's answers, nothing more
-    submit(course, "hard-coded", {XOR: with_exercises(ours[XOR], sources[XOR], {"nb02-exercise-gd": {0: hard_coded}})})
+    hard_coded = "return sigma**2 * (1 if half else 2) * (1 if mean else 200)"  # the public check's N, no other
+    submit(course, "hard-coded", {NOISE: with_exercises(ours[NOISE], sources[NOISE],
+                                                        {"nb05-exercise-noise-tau": {0: hard_coded}})})
     submit(course, "scratch-cells", {name: with_scratch_cells(nb) for name, nb in sources.items()})
     for student, forgery in FORGERIES.items():
         submit(course, student, {XOR: forged(ours[XOR], sources[XOR], forgery)})
@@ -113,6 +115,8 @@ SCRATCH = [  # what students leave in their notebooks: none of it may cost a poi
     "fig, ax = plt.subplots(figsize=(2, 2))\nax.plot([0, 1], [1, 0])\nplt.show()",
     "import math\nfrom collections import Counter\nCounter('backprop'), math.pi",
     "help(np.outer)",
+    "%%capture captured\nprint('kept out of sight')",
+    "%%time\nsum(range(1000))",
     "rng_scratch = np.random.default_rng(0)\nrng_scratch.normal(size=2)",
 ]
 
@@ -126,6 +130,8 @@ def with_scratch_cells(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
+BCE_CHECK = ('with check("binary cross entropy"):\n    err = exercises.bce(BinaryCrossEntropy)\n'
+             '    print("backward against finite differences: relative error", magnitude(err))')
 WRONG_BCE = {0: "return 0.0", 1: "return np.zeros_like(y_pred)"}  # the bce exercise, wrong in both methods
 FORGERIES = {  # student -> code in a cell of its own after the (wrong) bce exercise, to make its check pass anyway
     "rebinds-check": "import contextlib\ncheck = lambda what: contextlib.suppress(Exception)",
@@ -137,6 +143,12 @@ FORGERIES = {  # student -> code in a cell of its own after the (wrong) bce exer
     "compiles-its-own": "exec(compile('check = lambda what: __import__(\"contextlib\").suppress(Exception)', "
                         "'labkit/checks.py', 'exec'))",
     "signs-its-own": "import sys\nsys.audit('labkit.check', 'binary cross entropy', True)",
+    "runs-the-check-itself": "import contextlib, types\nreal = exercises\n"
+                             "exercises = types.SimpleNamespace(bce=lambda *args, **kwargs: 0.0)\n"
+                             "get_ipython().run_cell(" + repr(BCE_CHECK) + ")\nexercises = real\n"
+                             "check = lambda what: contextlib.suppress(Exception)",
+    "claims-labkits-name": "import codeop, labkit.checks\n"
+                           "code = codeop.compile_command('check = None', labkit.checks.__file__, 'exec')",
 }
 FORGED_CHECK = "nb02-check-bce"
 
@@ -194,9 +206,9 @@ def test_one_exercise_right_gets_exactly_its_points(course):
 
 def test_hard_coding_the_public_values_fails_the_hidden_tests(course):
     course_dir = course[0]
-    assert grades(course_dir, "hard-coded")["nb02-check-gd"][0] == 0
-    feedback = (course_dir / "feedback" / "hard-coded" / ASSIGNMENT / "02_xor_training.html").read_text()
-    assert "a step on a matrix with another learning rate" in text_of(feedback)
+    assert grades(course_dir, "hard-coded")["nb05-check-noise-tau"][0] == 0
+    feedback = (course_dir / "feedback" / "hard-coded" / ASSIGNMENT / NOISE.replace(".ipynb", ".html")).read_text()
+    assert "tau for sigma = 0.8 and the sum over 37 samples of half the squared residual is wrong" in text_of(feedback)
 
 
 def text_of(page: str) -> str:
@@ -237,6 +249,7 @@ HELD = {  # forgery -> what the review file says of it
     "rewrites-cells": "IPython",
     "compiles-its-own": "compiles code of its own",
     "signs-its-own": "raises labkit's grading event",
+    "claims-labkits-name": "compiles code that claims to be labkit's",
 }
 
 
@@ -262,7 +275,5 @@ def test_a_kernel_that_exits_fails_its_own_submission_alone(course):
     course_dir = course[0]
     log = (course_dir / "exits-early.log").read_text()
     assert "There was an error processing assignment 'lab' for student 'exits-early'" in log
-    with nbgrader_api.Gradebook(f"sqlite:///{course_dir / 'gradebook.db'}") as gradebook:
-        with pytest.raises(nbgrader_api.MissingEntry):
-            gradebook.find_submission_notebook("02_xor_training", ASSIGNMENT, "exits-early")
+    assert all(score == 0 for score, _, _ in grades(course_dir, "exits-early").values())
     assert grades(course_dir, "solutions")[FORGED_CHECK][0] > 0  # the others keep their grades
