@@ -108,3 +108,10 @@ def test_the_manager_is_configurable_as_nbgraders_execute_wants_it():
     manager = sandbox.SandboxedKernelManager(config=config)
     assert manager.kernel_module == "labkit.tools.grading_kernel" and manager.memory_mib == 1000
     assert manager.transport == "ipc"  # unix sockets: a sandbox without a network has no loopback TCP to the grader
+
+
+def test_a_whole_sandbox_may_hold_a_quarter_more_than_one_process():
+    # one runaway process meets RLIMIT_AS (a MemoryError it can report) before the cgroup's bound (a crawl, then
+    # the OOM killer); the headroom is what the rest of the sandbox's processes may hold besides
+    assert sandbox.sandbox_memory(3072 * sandbox.MIB) == 3840 * sandbox.MIB
+    assert sandbox.sandbox_memory(4 * sandbox.MIB) == 5 * sandbox.MIB

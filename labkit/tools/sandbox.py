@@ -58,6 +58,13 @@ TMP_BYTES = 64 * 2**20  # the private /tmp is memory: keep it small
 MIB = 2**20
 
 
+def sandbox_memory(process_memory: int) -> int:
+    """The cgroup's bound on a whole sandbox, a quarter above the bound on each process: a runaway allocation in
+    one process must meet its own RLIMIT_AS (a MemoryError in its cell) first; at the cgroup's bound Linux
+    reclaims the pages of mapped libraries, and the kernel crawls for minutes before the OOM killer acts."""
+    return process_memory + process_memory // 4
+
+
 class SandboxUnavailable(RuntimeError):
     """bubblewrap is missing or cannot make a sandbox on this machine."""
 
@@ -164,7 +171,8 @@ class SandboxedKernelManager(AsyncKernelManager):
                    help="False runs the kernel without bubblewrap or limits but the time limit, with the rights of "
                         "whoever grades (`labkit grade --unsandboxed`).")
     bwrap = Unicode("bwrap", config=True, help="The bubblewrap command.")
-    memory_mib = Integer(3072, config=True, help="Memory per kernel process (and per sandbox, with a cgroup), MiB.")
+    memory_mib = Integer(3072, config=True,
+                         help="Memory per kernel process, MiB (with a cgroup, the sandbox gets a quarter more).")
     process_limit = Integer(64, config=True,
                             help="Processes and threads in the sandbox; the kernel itself needs about ten, "
                                  "plus one per BLAS thread.")
@@ -211,7 +219,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             # --die-with-parent ends the kernel with this process instead
             kw["independent"] = True
             kw["stdout"] = subprocess.DEVNULL  # ipykernel's console banner; its errors still go to stderr
-            self._cgroup = cgroup.create(f"{os.getpid()}-{self.kernel_id}", self.memory_mib * MIB,
+            self._cgroup = cgroup.create(f"{os.getpid()}-{self.kernel_id}", sandbox_memory(self.memory_mib * MIB),
                                          self.process_limit, self.cpu_limit)
             if self._cgroup is not None:
                 kw["preexec_fn"] = self._cgroup.enter
@@ -272,10 +280,10 @@ def describe_limits(config, memory_mib: int | None = None, processes: int | None
     traits = SandboxedKernelManager.class_traits()
     memory = memory_mib or mine.get("memory_mib", traits["memory_mib"].default_value)
     processes = processes or mine.get("process_limit", traits["process_limit"].default_value)
-    probe = cgroup.create(f"probe-{os.getpid()}", memory * MIB, processes)
+    probe = cgroup.create(f"probe-{os.getpid()}", sandbox_memory(memory * MIB), processes)
     if probe is not None:
         probe.remove()
-        scope = "for each sandbox (a cgroup) and each process"
+        scope = f"for each process, and {sandbox_memory(memory * MIB) // MIB} MiB for each sandbox (a cgroup)"
     else:
         scope = "for each process (RLIMIT_AS, RLIMIT_NPROC; this user may not make cgroups)"
     return f"sandboxed (bubblewrap, no network): {memory} MiB and {processes} processes {scope}"
