@@ -17,6 +17,7 @@ def main() -> None:
     sys.argv = [sys.argv[0], *(arg for arg in sys.argv[1:] if not arg.startswith(FLAG))]
     if specs:
         sys.dont_write_bytecode = True  # the notebook's own modules stay source: bytecode it left would be held
+        _load_font_list()
         from labkit.tools import sentinel
 
         log_fd, key_fd = (int(part) for part in specs[-1][len(FLAG):].split(":"))
@@ -24,6 +25,15 @@ def main() -> None:
     from ipykernel.kernelapp import launch_new_instance
 
     launch_new_instance()
+
+
+def _load_font_list() -> None:
+    """matplotlib's font list, built now if this user has none cached: building it runs fc-list, a subprocess,
+    which the sentinel would hold against the notebook cell that first imports matplotlib."""
+    try:
+        import matplotlib.font_manager  # noqa: F401
+    except ImportError:
+        pass
 
 
 if __name__ == "__main__":
