@@ -109,6 +109,8 @@ def course(tmp_path_factory):
 
 
 SCRATCH = [  # what students leave in their notebooks: none of it may cost a point
+    "print([source for source in In if 'HIDDEN' in source])",  # the kernel ran them; its feedback must not show them
+    "np.lib.stride_tricks.sliding_window_view(np.arange(6.0), 3)",
     "print('trying things out', np.arange(3) @ np.arange(3))",
     "def helper(values):\n    return [v * 2 for v in values]\n\nhelper([1, 2])",
     "%timeit np.zeros(100).sum()",
@@ -149,6 +151,12 @@ FORGERIES = {  # student -> code in a cell of its own after the (wrong) bce exer
                              "check = lambda what: contextlib.suppress(Exception)",
     "claims-labkits-name": "import codeop, labkit.checks\n"
                            "code = codeop.compile_command('check = None', labkit.checks.__file__, 'exec')",
+    "rebinds-exercises": "class exercises:\n    bce = staticmethod(lambda *args, **kwargs: 0.0)",
+    "empties-the-checks": "import ast\ndef emptied(tree):\n    for node in ast.walk(tree):\n"
+                          "        if isinstance(node, ast.With):\n"
+                          "            node.body = [ast.copy_location(ast.Pass(), node.body[0])]\n    return tree\n"
+                          "get_ipython().transform_ast = emptied",
+    "shadows-a-builtin": "import labkit.gradcheck\nlabkit.gradcheck.float = lambda x: 0.0  # rel_error is 0 then",
 }
 FORGED_CHECK = "nb02-check-bce"
 
@@ -238,6 +246,13 @@ def test_honest_notebooks_with_scratch_cells_get_every_automatic_point_and_are_n
         assert not class_report.review_path(course_dir / "autograded" / student / ASSIGNMENT).exists(), student
 
 
+def test_feedback_shows_no_output_that_quotes_the_hidden_tests(course):
+    feedback = text_of((course[0] / "feedback" / "scratch-cells" / ASSIGNMENT / XOR.replace(".ipynb", ".html"))
+                       .read_text())
+    assert "(output removed: it quoted the hidden tests)" in feedback
+    assert "seed=31" not in feedback and "HIDDEN TESTS" not in feedback
+
+
 @pytest.mark.parametrize("student", FORGERIES)
 def test_a_forged_pass_scores_nothing(course, student):
     assert grades(course[0], student)[FORGED_CHECK][0] == 0
@@ -250,6 +265,7 @@ HELD = {  # forgery -> what the review file says of it
     "compiles-its-own": "compiles code of its own",
     "signs-its-own": "raises labkit's grading event",
     "claims-labkits-name": "compiles code that claims to be labkit's",
+    "shadows-a-builtin": "labkit.gradcheck.float was added",
 }
 
 
@@ -263,12 +279,20 @@ def test_tampering_holds_the_submission_naming_cell_and_line(course, student, wh
     assert all(score == 0 for score, _, _ in grades(course_dir, student).values())
 
 
-def test_a_rebound_check_scores_nothing_but_is_not_tampering(course):
+UNSIGNED = {  # forgery -> what its feedback says: a check cell that ran nothing of labkit's scores 0, no review needed
+    "rebinds-check": "this check did not run to its end, so it scores 0",
+    "rebinds-exercises": "this check's exercise did not run in it (labkit.exercises.bce), so it scores 0",
+    "empties-the-checks": "this check's exercise did not run in it (labkit.exercises.bce), so it scores 0",
+}
+
+
+@pytest.mark.parametrize("student, says", UNSIGNED.items())
+def test_a_check_cell_that_runs_no_check_scores_nothing_but_is_not_tampering(course, student, says):
     course_dir = course[0]
-    assert not class_report.review_path(course_dir / "autograded" / "rebinds-check" / ASSIGNMENT).exists()
-    feedback = text_of((course_dir / "feedback" / "rebinds-check" / ASSIGNMENT / XOR.replace(".ipynb", ".html"))
-                       .read_text())
-    assert "this check did not run to its end, so it scores 0" in feedback
+    assert not class_report.review_path(course_dir / "autograded" / student / ASSIGNMENT).exists()
+    assert grades(course_dir, student)[FORGED_CHECK][0] == 0
+    feedback = text_of((course_dir / "feedback" / student / ASSIGNMENT / XOR.replace(".ipynb", ".html")).read_text())
+    assert says in feedback
 
 
 def test_a_kernel_that_exits_fails_its_own_submission_alone(course):

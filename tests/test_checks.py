@@ -4,6 +4,7 @@ The messages are what a student reads, so the tests compare them whole (tests/me
 """
 
 import linecache
+import numbers
 import threading
 
 import numpy as np
@@ -274,6 +275,23 @@ def test_plain_python_and_numpy_numbers_are_taken():
         np.testing.assert_array_equal(numbers_of(value, "x"), np.asarray(value, dtype=float))
 
 
+def test_a_number_of_the_students_own_class_is_refused_however_it_names_itself():
+    class Late:  # computes its value only when asked, after the check's watch has ended
+        __module__ = "numpy"
+
+        def __float__(self) -> float:
+            return 1.0
+
+    numbers.Real.register(Late)
+
+    class Subclassed(np.float64):
+        pass
+
+    for value, kind in ((Late(), "Late"), (Subclassed(1.0), "Subclassed"), ([1.0, Late()], "Late of entry 1")):
+        with pytest.raises(AssertionError, match=exactly(f"x should be numbers (an array); got a {kind}.")):
+            numbers_of(value, "x")
+
+
 def test_a_value_that_matches_a_known_mistake_is_named():
     with pytest.raises(AssertionError, match=exactly("sum is wrong: divide by N.")):
         expect_close(6.0, 2.0, "sum", mistakes=[("not this one.", 5.0), ("divide by N.", 6.0)])
@@ -361,6 +379,12 @@ def test_a_division_by_zero_or_an_invalid_value_breaks_down():
         expect_no_overflow(lambda z: z / z, [0.0], [1.0], "ratio", "guard 0 / 0.")
     with pytest.raises(AssertionError, match=exactly("sigmoid is wrong: it is all zeros.")):
         expect_no_overflow(lambda z: 0 * z, [0.0], [0.5], "sigmoid", "")
+
+
+def test_a_stable_function_passes_even_where_the_notebook_made_underflow_an_error():
+    # exp(-1000) underflows to 0, which is right; a student's np.seterr(all="raise") must not fail the check
+    with np.errstate(all="raise"):
+        expect_no_overflow(lk.Sigmoid().forward, [-1000.0, 1000.0], [0.0, 1.0], "sigmoid", "")
 
 
 def test_expect_no_overflow_gives_f_floats_even_for_integer_z():

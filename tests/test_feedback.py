@@ -33,7 +33,9 @@ def test_configure_sets_the_sandbox_and_feedback_without_instructors_parts():
     assert c.Execute.kernel_manager_class == "labkit.tools.sandbox.SandboxedKernelManager"
     assert c.Autograde.autograde_preprocessors[0] == "labkit.tools.grading.GradingExecute"
     steps = c.GenerateFeedback.preprocessors
-    assert steps.index("labkit.tools.feedback.ShortTracebacks") < steps.index("nbgrader.preprocessors.ClearHiddenTests")
+    clear = steps.index("nbgrader.preprocessors.ClearHiddenTests")  # after labkit's, which read the hidden tests
+    assert steps.index("labkit.tools.feedback.ShortTracebacks") < clear
+    assert steps.index("labkit.tools.feedback.QuotedHiddenTests") < clear
     assert "nbgrader.preprocessors.ClearMarkScheme" in steps and steps[0] == "nbgrader.preprocessors.GetGrades"
 
 
@@ -55,3 +57,16 @@ def test_the_filter_runs_when_nbgrader_registers_it_as_it_is():
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(HIDDEN_CHECK, outputs=[error(["a", "b"])])])
     nb, _ = exporter._preprocess(nb, {})
     assert nb.cells[0].outputs[0].traceback == ["NameError: name 'bce' is not defined"]
+
+
+def test_an_output_that_quotes_the_hidden_tests_is_removed_from_the_feedback():
+    printed = nbformat.v4.new_output("stream", name="stdout", text=repr([HIDDEN_CHECK]) + "\n")
+    own = nbformat.v4.new_output("stream", name="stdout", text="expect_close(bce(1), 2, 'public')\n")
+    raised = nbformat.v4.new_output("error", ename="ValueError", evalue="expect_close(bce(3), 7, \"other values\")",
+                                    traceback=[])
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(HIDDEN_CHECK),
+                                         nbformat.v4.new_code_cell("print(In)", outputs=[printed, own, raised])])
+    nb, _ = feedback.QuotedHiddenTests().preprocess(nb, {})
+    texts = [o.get("text") for o in nb.cells[1].outputs]
+    assert texts == ["(output removed: it quoted the hidden tests)\n", own.text,
+                     "(output removed: it quoted the hidden tests)\n"]  # the public line is no secret

@@ -40,7 +40,6 @@ ERROR_NAME = "LabkitGrading"
 # own machinery; a student cell that uses one is held for review, its line named
 ESCAPE_HATCHES = {
     "as_strided": "reads memory outside an array (numpy's as_strided)",
-    "stride_tricks": "reads memory outside an array (numpy's stride_tricks)",
     "__array_interface__": "makes an array of any memory address (__array_interface__)",
     "__array_struct__": "makes an array of any memory address (__array_struct__)",
     "ctypes": "reaches the interpreter's memory (ctypes)",
@@ -159,16 +158,27 @@ def apply_verdicts(nb: NotebookNode, records: list[sentinel.Record], problems: l
     reasons += [Reason(notebook, cells.get(r.cell), r.line or None, r.text) for r in records if r.kind == "tamper"]
     # a pass counts for its own check cell only: one from elsewhere (a check copied into a scratch cell) scores nothing
     passed = {cells[r.cell] for r in records if r.kind == "pass" and cells.get(r.cell) in checks}
+    ran = {(cells.get(r.cell), r.text) for r in records if r.kind == "exercise"}
     reasons += scan(nb, notebook)
     for index in sorted(checks):
         cell = nb.cells[index]
         if reasons:
             _fail(cell, "held for review, scored 0 until an instructor has looked: "
                         + "; ".join(str(r) for r in reasons[:3]) + (" ..." if len(reasons) > 3 else ""))
-        elif index not in passed and not any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+        elif any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            continue  # failed as it stands
+        elif index not in passed:
             _fail(cell, "this check did not run to its end, so it scores 0 (a cell above may stop cells from running, "
                         "or the kernel stopped)")
+        elif missing := [name for name in exercises_named(cell.source) if (index, name) not in ran]:
+            _fail(cell, f"this check's exercise did not run in it (labkit.exercises.{missing[0]}), so it scores 0 "
+                        "(a cell above may have changed what the check cell runs)")
     return reasons
+
+
+def exercises_named(source: str) -> list[str]:
+    """The functions of labkit.exercises a check cell calls, in order (hidden tests included)."""
+    return list(dict.fromkeys(re.findall(r"\bexercises\.(\w+)\(", source)))
 
 
 def _fail(cell: NotebookNode, message: str) -> None:

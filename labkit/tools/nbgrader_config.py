@@ -18,6 +18,7 @@ SANDBOX = "labkit.tools.sandbox.SandboxedKernelManager"
 FEEDBACK = [  # nbgrader's own GenerateFeedback.preprocessors, with the instructors' parts taken out
     "nbgrader.preprocessors.GetGrades",
     "labkit.tools.feedback.ShortTracebacks",
+    "labkit.tools.feedback.QuotedHiddenTests",
     "nbgrader.preprocessors.ClearHiddenTests",
     "nbgrader.preprocessors.ClearMarkScheme",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",

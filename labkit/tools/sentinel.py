@@ -41,6 +41,7 @@ import numpy as np
 
 EVENT = "labkit.check"  # raised by Check.__exit__: (what, passed)
 BEGIN, WATCH_BEGIN, WATCH_END = "labkit.check.begin", "labkit.watch.begin", "labkit.watch.end"
+EXERCISE = "labkit.exercise"  # raised by an exercise's check in labkit.exercises when it has returned: (name,)
 VERDICT_MODULES = ("labkit.exercises", "labkit.checks", "labkit.mistakes", "labkit.ownwork", "labkit.differences",
                    "labkit.tools.mnist")
 """What a check's verdict depends on: imported (with what they import) and snapshotted when the sentinel is armed."""
@@ -73,7 +74,7 @@ FRAME_ATTRIBUTES = frozenset({"tb_frame", "gi_frame", "cr_frame", "ag_frame"})
 CODE_ATTRIBUTES = frozenset({"__code__", "__defaults__", "__kwdefaults__"})
 """What a function runs and its defaults: changing them for one of labkit's or numpy's changes what it does under
 the same name and identity, which the snapshot cannot see."""
-OWN = (EVENT, BEGIN, WATCH_BEGIN, WATCH_END)
+OWN = (EVENT, BEGIN, WATCH_BEGIN, WATCH_END, EXERCISE)
 TAB, NEWLINE = "\t", "\n"
 WATCHED = ALWAYS_BLOCKED | DURING_CHECKS | {"compile", "open", "object.__getattr__", "object.__setattr__",
                                             "object.__delattr__", *OWN}
@@ -251,9 +252,18 @@ def _hook(log_fd: int, key: bytes, snapshot: Snapshot) -> Callable[[str, tuple],
             for k, v in items.items():
                 if live.get(k, _missing) is not v:
                     tamper(f"{label}.{k} was replaced or removed", frame)
+            if label.startswith("labkit"):  # a new name there could shadow a builtin its code calls (float, len)
+                for k in live:  # Python adds dunders of its own (copy's __slotnames__, __warningregistry__)
+                    if _type(k) is _str and k not in items and not k.startswith("__") and \
+                            not submodule(label, k, live[k]):
+                        tamper(f"{label}.{k} was added", frame)
         for label, live_list, entries in snapshot.lists:
             if _len(live_list) != _len(entries) or any_changed(live_list, entries):
                 tamper(f"{label} was changed", frame)
+
+    def submodule(label: str, name: str, value: Any) -> bool:
+        """Whether ``value`` is the submodule ``name`` of the module ``label`` (imported after the snapshot)."""
+        return _type(value) is ModuleType and getattr(value, "__name__", None) == f"{label}.{name}"
 
     def any_changed(live_list: list[Any], entries: tuple[Any, ...]) -> bool:
         for k in range(_len(entries)):
@@ -310,6 +320,11 @@ def _hook(log_fd: int, key: bytes, snapshot: Snapshot) -> Callable[[str, tuple],
                 cell, line = ("?", 0) if cell_frame is None else (cells.get(cell_frame.f_code.co_filename, "?"),
                                                                   cell_frame.f_lineno)
                 record("pass" if passed else "fail", cell, line, what)
+            elif event == EXERCISE:  # which exercise ran to its end, called from which cell
+                caller = raiser.f_back
+                name = args[0] if _len(args) == 1 and _type(args[0]) is _str else "?"
+                if state["in_check"] and caller is not None:
+                    record("exercise", cells.get(caller.f_code.co_filename, "?"), caller.f_lineno, name)
             else:  # the student's code just ran, in a function of some cell: blame the cell that ran last
                 verify(None)
             return
@@ -356,9 +371,10 @@ def shell_at_arming() -> Any:
 
 def _genuine_codes() -> dict[str, tuple[tuple[Any, dict[str, Any]], ...]]:
     """For each of labkit's grading events, the code objects that may raise it and the globals they run in."""
-    from labkit import checks, ownwork
+    from labkit import checks, exercises, ownwork
 
     return {EVENT: ((checks.Check.__exit__.__code__, vars(checks)),),
+            EXERCISE: ((exercises.bce.__code__, vars(exercises)),),  # every check's wrapper has this code
             BEGIN: ((checks.Check.__enter__.__code__, vars(checks)),),
             WATCH_BEGIN: ((ownwork.Watch.__enter__.__code__, vars(ownwork)),),
             WATCH_END: ((ownwork.Watch.__exit__.__code__, vars(ownwork)),)}
