@@ -450,6 +450,10 @@ def test_shortcut_cases_need_three_kinds_each_exact_with_the_shrinkage_factors()
                                                      "all eigenvalues equal (case 2). Question 4 has three different "
                                                      "kinds: find the missing one(s).")):
         exercises.shortcut_cases(only(0, 1))
+    with pytest.raises(AssertionError, match=exactly("your cases are of 2 kind(s) of situation: all eigenvalues equal "
+                                                     "(case 1); w_star along an eigenvector (case 2). Question 4 has "
+                                                     "three different kinds: find the missing one(s).")):
+        exercises.shortcut_cases(only(1, 2))
 
     def ascending_order(tau):  # the factors in eigh's ascending order, not in the order of the axes
         H, w, _ = right[0]
