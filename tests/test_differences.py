@@ -90,7 +90,8 @@ def test_an_entry_is_wrong_by_its_distance_relative_to_the_largest_right_entry()
 def test_rows_in_another_order_are_matched_by_all_their_entries():
     # rows 1 and 2 differ in the middle only: sorting by the first and last entries alone would not match them
     right = np.array([[1.0, 0.0, 1.0], [1.0, 9.0, 1.0], [5.0, 5.0, 5.0], [6.0, 6.0, 6.0]])
-    assert describe(right[::-1], right) == "it has the right rows in another order"
+    for rows in (right, right[[1, 0, 2, 3]]):
+        assert describe(rows[::-1], rows) == "it has the right rows in another order"
 
 
 def test_a_boolean_right_value_is_compared_as_numbers():

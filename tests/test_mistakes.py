@@ -356,5 +356,5 @@ def test_every_variant_has_one_activation_per_layer_and_none_without_a_hidden_la
         assert len(variant) == 3  # the step-through reads the activations of a variant layer by layer
         assert variant[-1] is acts[-1] or variant[-1].phi is acts[-1]
     hidden_only = {"hidden_phi_prime_missing", "phi_prime_of_layer_above"}
-    one_layer = mistake.activations([lk.Sigmoid()])
-    assert (one_layer == []) == (mistake.name in hidden_only)
+    assert (mistake.activations([lk.Sigmoid()]) == []) == (mistake.name in hidden_only)
+    assert mistake.activations([lk.Tanh(), lk.Sigmoid()]) != []  # one hidden layer is enough for each
