@@ -336,6 +336,9 @@ class TrainingMistake(Mistake):
     stale_forward: bool = False
 
 
+NO_TRAINING_MISTAKE = TrainingMistake("none", "")
+
+
 class Trained(NamedTuple):
     """The loss of every step and the parameters at the end of a (planted) training (None: any that moved)."""
 
@@ -351,7 +354,7 @@ def planted_training(mistake: TrainingMistake | None, net: DenseNetwork, X: np.n
     X: (N, input_size), y_true: (N, n_outputs); the rows are shuffled as fit shuffles them for ``seed``.
     Each step is ``train_on_batch``, the step fit takes, on the batches of ``batches``, fit's own order.
     """
-    mistake = mistake or TrainingMistake("none", "")
+    mistake = mistake or NO_TRAINING_MISTAKE
     steps = _PlantedSteps(net.optimizer.learning_rate, mistake, len(net.weights))
     copy = DenseNetwork([W.copy() for W in net.weights], [b.copy() for b in net.biases], net.activations,
                         net.loss, steps)
@@ -460,7 +463,7 @@ GRADIENT_DESCENT = (
 
 
 def _by_columns(e: np.ndarray) -> np.ndarray:
-    return e / e.sum(axis=0, keepdims=True)
+    return e / e.sum(axis=0)  # the column sums, (k,), divide every row
 
 
 def _by_total(e: np.ndarray) -> np.ndarray:

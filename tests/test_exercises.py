@@ -407,7 +407,8 @@ def test_a_batched_layer_that_loops_over_the_samples_is_named():
         return grad_W, Delta.sum(axis=0), (Delta @ W) * phi_prev.derivative(Z_prev)
 
     with pytest.raises(AssertionError, match=r"^batched_layer does more work for more rows \(\d+ Python steps for 4 "
-                                             r"rows, \d+ for 64\): it loops over the samples\."):
+                                             r"rows, \d+ for 64\): it loops over the samples\. The sum of the per-"
+                                             r"sample outer products is one matrix product, and so is Delta @ W\.$"):
         exercises.batched_layer(loop)
 
 
@@ -416,9 +417,30 @@ def test_a_batched_layer_with_a_3d_einsum_is_named():
         grad_W = np.einsum("ni,nj->nij", Delta, Y_prev).sum(axis=0)
         return grad_W, Delta.sum(axis=0), (Delta @ W) * phi_prev.derivative(Z_prev)
 
-    with pytest.raises(AssertionError, match=r"^batched_layer holds \d+\.\d MB for a batch of 256 rows of 40, whose "
-                                             r"arrays take 0\.08 MB each: it builds an array of one matrix per sample"):
+    with pytest.raises(AssertionError, match=r"^batched_layer holds [1-9]\d*\.\d MB for a batch of 256 rows of 40, "
+                                             r"whose arrays take 0\.08 MB each: it builds an array of one matrix per "
+                                             r"sample \(a 3-D einsum or stack\)\. The sum of the per-sample outer "
+                                             r"products is one matrix product, Delta\.T @ Y_prev\.$"):
         exercises.batched_layer(per_sample_matrices)
+
+
+def test_an_exp_that_overflows_is_named_with_the_hint():
+    class NaiveSigmoid(students.Sigmoid):
+        def forward(self, z):
+            return 1 / (1 + np.exp(-z))
+
+    def naive_softmax(z):
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)
+
+    with pytest.raises(AssertionError, match=exactly("sigmoid overflows at [-1000.0, 1000.0] (overflow encountered in "
+                                                     "exp): exp(-z) is too large for z = -1000; build the sigmoid from "
+                                                     "exp(-|z|), as the hint says.")):
+        exercises.activations(students.ReLU, NaiveSigmoid, students.Tanh)
+    with pytest.raises(AssertionError, match=exactly("softmax overflows at [[1000.0, 1000.0, -1000.0], [-1000.0, "
+                                                     "-1000.0, -3000.0]] (overflow encountered in exp): subtract each "
+                                                     "row's own maximum before np.exp.")):
+        exercises.softmax(naive_softmax)
 
 
 def test_the_cost_of_a_function_counts_its_lines_and_its_memory():
@@ -450,6 +472,10 @@ def test_shortcut_cases_need_three_kinds_each_exact_with_the_shrinkage_factors()
                                                      "all eigenvalues equal (case 2). Question 4 has three different "
                                                      "kinds: find the missing one(s).")):
         exercises.shortcut_cases(only(0, 1))
+    with pytest.raises(AssertionError, match=exactly("your cases are of 2 kind(s) of situation: all eigenvalues equal "
+                                                     "(case 1); w_star along an eigenvector (case 2). Question 4 has "
+                                                     "three different kinds: find the missing one(s).")):
+        exercises.shortcut_cases(only(1, 2))
 
     def ascending_order(tau):  # the factors in eigh's ascending order, not in the order of the axes
         H, w, _ = right[0]

@@ -184,7 +184,7 @@ def arguments_of(group):
         "MINIMIZER": (H, w, 0.4), "SHRINK": (H, w, 0.4), "RIDGE": (X, rng.normal(size=6), 0.4),
         "MONTE_CARLO_CLEAN": (X, rng.normal(size=6), w[:3]), "MONTE_CARLO_NOISY": (X, rng.normal(size=6), w[:3], 0.7),
         "HESSIAN_TRACE": (lambda u: np.sin(u).sum(axis=1) + u[0, 0] * u[1, 2], x, 1e-3),
-        "SIGMOID_DERIVATIVE": (w,), "TANH_DERIVATIVE": (w,),
+        "SIGMOID_DERIVATIVE": (w,), "TANH_DERIVATIVE": (w,), "DESCEND": (H, w, 0.4, 5),
     }.get(group)
 
 
@@ -194,3 +194,167 @@ def test_no_two_mistakes_of_an_exercise_give_the_same_value(group):
     values = {m.name: np.asarray(m.value(*args), dtype=float) for m in GROUPS[group]}
     for (a, va), (b, vb) in itertools.combinations(values.items(), 2):
         assert va.shape != vb.shape or not np.allclose(va, vb, rtol=1e-6, atol=1e-12), (a, b)
+
+
+# -- formula mistakes, each the wrong formula written out by hand ----------------------------------
+
+
+def log_likelihood(t, p):
+    return t * np.log(p + 1e-9) + (1 - t) * np.log(1 - p + 1e-9)
+
+
+def bce_slope(t, p):
+    return t / (p + 1e-9) - (1 - t) / (1 - p + 1e-9)
+
+
+def sigmoid(z):
+    return PHI["sigmoid"][0](z)
+
+
+def descent(H, b, tau, steps, gradient, step=None):
+    w, size = np.zeros(len(b)), step or 1 / (np.linalg.eigvalsh(H).max() + tau)
+    for _ in range(steps):
+        w = w - size * gradient(w)
+    return w
+
+
+def eigen(H, w, tau, into="U.T", back="U", factor=lambda lam, tau: lam / (lam + tau)):
+    """The eigen-route to w~ with the usual mix-ups: coordinates with U.T or U, back with U, U.T or not at all."""
+    lam, U = np.linalg.eigh(H)
+    beta = factor(lam, tau) * ({"U": U, "U.T": U.T}[into] @ w)
+    return {"U": U, "U.T": U.T}[back] @ beta if back else beta
+
+
+def second_differences(f, x, h, shifts, centre=-2.0, divide=1.0):
+    return sum((f(x + e) + centre * f(x) + f(x - e)) / divide for e in shifts)
+
+
+def one_at_a_time(x, h):
+    return [h * (np.arange(x.size) == k).reshape(x.shape) for k in range(x.size)]
+
+
+def clean_gradient(X, t, w):
+    return X.T @ (X @ w - t) / len(X)
+
+
+TWINS = {  # name: the wrong code, written from the message
+    "bce_summed_rows": lambda t, p: -log_likelihood(t, p).sum(),
+    "bce_mean_of_entries": lambda t, p: -log_likelihood(t, p).mean(),
+    "bce_sign": lambda t, p: log_likelihood(t, p).sum() / len(t),
+    "bce_gradient_of_sum": lambda t, p: -bce_slope(t, p),
+    "bce_gradient_of_mean_of_entries": lambda t, p: -bce_slope(t, p) / t.size,
+    "bce_gradient_sign": lambda t, p: bce_slope(t, p) / len(t),
+    "sigmoid_derivative_at_output": lambda z: sigmoid(sigmoid(z)) * (1 - sigmoid(sigmoid(z))),
+    "sigmoid_derivative_of_z": lambda z: z * (1 - z),
+    "tanh_derivative_at_output": lambda z: 1 / np.cosh(np.tanh(z)) ** 2,
+    "tanh_derivative_of_z": lambda z: 1 - z * z,
+    "softmax_by_columns": lambda z: np.exp(z) / np.exp(z).sum(axis=0),
+    "softmax_by_columns_shifted": lambda z: (np.exp(z - z.max(axis=1)[:, None])
+                                             / np.exp(z - z.max(axis=1)[:, None]).sum(axis=0)),
+    "softmax_by_total": lambda z: np.exp(z) / np.exp(z).sum(),
+    "softmax_by_total_shifted": lambda z: (np.exp(z - z.max(axis=1)[:, None])
+                                           / np.exp(z - z.max(axis=1)[:, None]).sum()),
+    "mc_summed": lambda X, t, w: X.T @ (X @ w - t),
+    "mc_sign": lambda X, t, w: -clean_gradient(X, t, w),
+    "mc_noise_in_residual_only": lambda X, t, w, sigma: clean_gradient(X, t, w),
+    "mc_variance_as_sd": lambda X, t, w, sigma: clean_gradient(X, t, w) + sigma**4 * w,
+    "shrink_coordinatewise": lambda H, w, tau: eigen(H, w, tau, back="") / (np.linalg.eigh(H)[1].T @ w) * w,
+    "shrink_rows_as_eigenvectors": lambda H, w, tau: eigen(H, w, tau, into="U", back="U.T"),
+    "shrink_coordinates_with_U": lambda H, w, tau: eigen(H, w, tau, into="U"),
+    "shrink_back_with_U_T": lambda H, w, tau: eigen(H, w, tau, back="U.T"),
+    "shrink_removed_part": lambda H, w, tau: eigen(H, w, tau, factor=lambda lam, tau: tau / (lam + tau)),
+    "shrink_not_mapped_back": lambda H, w, tau: eigen(H, w, tau, back=""),
+    "shrink_twice_tau": lambda H, w, tau: eigen(H, w, 2 * tau),
+    "shrink_half_tau": lambda H, w, tau: eigen(H, w, tau / 2),
+    "shrink_inverse_only": lambda H, w, tau: eigen(H, w, tau, factor=lambda lam, tau: 1 / (lam + tau)),
+    "trace_no_division": lambda f, x, h: second_differences(f, x, h, one_at_a_time(x, h)),
+    "trace_over_2h_squared": lambda f, x, h: second_differences(f, x, h, one_at_a_time(x, h), divide=4 * h * h),
+    "trace_over_h": lambda f, x, h: second_differences(f, x, h, one_at_a_time(x, h), divide=h),
+    "trace_over_2_h_squared": lambda f, x, h: second_differences(f, x, h, one_at_a_time(x, h), divide=2 * h * h),
+    "trace_no_centre": lambda f, x, h: second_differences(f, x, h, one_at_a_time(x, h), centre=0.0, divide=h * h),
+    "trace_all_at_once": lambda f, x, h: second_differences(f, x, h, [np.full(x.shape, h)], divide=h * h),
+    "trace_rows_at_once": lambda f, x, h: second_differences(
+        f, x, h, [h * (np.arange(len(x)) == k)[:, None] * np.ones(x.shape) for k in range(len(x))], divide=h * h),
+    "trace_on_a_copy": lambda f, x, h: 0 * f(x),
+    "descend_without_tau": lambda H, b, tau, steps: descent(H, b, tau, steps, lambda w: b + H @ w),
+    "descend_half_tau": lambda H, b, tau, steps: descent(H, b, tau, steps, lambda w: b + H @ w + tau / 2 * w),
+    "descend_half_H": lambda H, b, tau, steps: descent(H, b, tau, steps, lambda w: b + 0.5 * H @ w + tau * w),
+    "descend_without_b": lambda H, b, tau, steps: descent(H, b, tau, steps, lambda w: H @ w + tau * w),
+    "descend_step_without_tau": lambda H, b, tau, steps: descent(H, b, tau, steps, lambda w: b + H @ w + tau * w,
+                                                                 step=1 / np.linalg.eigvalsh(H).max()),
+    "descend_uphill": lambda H, b, tau, steps: descent(H, b, tau, steps, lambda w: -(b + H @ w + tau * w)),
+}
+TWINNED = ("BCE_FORWARD", "BCE_BACKWARD", "SIGMOID_DERIVATIVE", "TANH_DERIVATIVE", "SOFTMAX", "MONTE_CARLO_CLEAN",
+           "MONTE_CARLO_NOISY", "SHRINK", "HESSIAN_TRACE", "DESCEND")
+
+
+def test_the_twinned_groups_have_a_twin_for_every_mistake():
+    assert set(TWINS) == {m.name for group in TWINNED for m in GROUPS[group]}
+
+
+@pytest.mark.parametrize("group", TWINNED)
+def test_a_formula_mistake_is_the_wrong_formula_it_names(group):
+    args = arguments_of(group)
+    rtol = 1e-6 if group == "HESSIAN_TRACE" else 1e-9  # second differences lose digits to rounding, in any order
+    for mistake in GROUPS[group]:
+        np.testing.assert_allclose(mistake.value(*args), TWINS[mistake.name](*args), rtol=rtol, atol=1e-12,
+                                   err_msg=mistake.name)
+
+
+def test_a_forward_pass_mistake_is_the_wrong_forward_pass_it_names(problem):
+    net, X, _ = problem
+
+    def forward(step):
+        Zs, Ys = [], [X]
+        for W, b, name in zip(net.weights, net.biases, NAMES):
+            Z, Y = step(Ys[-1], W, b, PHI[name][0])
+            Zs.append(Z)
+            Ys.append(Y)
+        return Zs, Ys
+
+    twins = {"forward_no_bias": lambda Y, W, b, phi: (Y @ W, phi(Y @ W)),
+             "forward_no_activation": lambda Y, W, b, phi: (Y @ W + b, Y @ W + b),
+             "forward_phi_before_weights": lambda Y, W, b, phi: (phi(Y) @ W + b, phi(Y) @ W + b)}
+    assert set(twins) == {m.name for m in mistakes.FORWARD}
+    for mistake in mistakes.FORWARD:
+        (Zs, Ys), (right_Zs, right_Ys) = mistake.value(net.weights, net.biases, net.activations, X), forward(
+            twins[mistake.name])
+        for got, want in zip(Zs + Ys, right_Zs + right_Ys):
+            np.testing.assert_allclose(got, want, rtol=1e-10, err_msg=mistake.name)
+
+
+# -- combined mistakes, and the shape of a mistake's activations -------------------------------------
+
+
+def test_combined_mistakes_are_planted_all_at_once(problem):
+    net, X, y = problem
+    entries = (mistakes.PHI_PRIME_AT_OUTPUT, mistakes.MISSING_1_OVER_N, mistakes.WRONG_SIGN, mistakes.HALF_LAMBDA,
+               mistakes.BIAS_AS_MEAN)
+    both = mistakes.combined(*entries)
+    assert both.name == "phi_prime_at_output + missing_1_over_n + wrong_sign + half_lambda + bias_as_mean"
+    assert both.message == " ".join(m.message for m in entries)
+    planted, = mistakes.planted_backprop(both, net.weights, net.biases, net.activations, net.loss, X, y, 0.3)
+    grad_W, grad_b = wrong_per_sample(net, X, y, at_output=(0, 1, 2), loss_factor=5.0, sign=-1.0, decay=0.3,
+                                      decay_factor=-0.5, bias=lambda g, b, n: g / n)
+    for got, want in zip(planted.grad_W + planted.grad_b, grad_W + grad_b):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+    assert mistakes.combined() is mistakes.NO_MISTAKE
+
+
+def test_combined_mistakes_stack_their_activations_and_have_none_if_one_has_none():
+    acts = [lk.Tanh(), lk.Sigmoid(), lk.Softmax()]
+    stacked, = mistakes.combined(mistakes.PHI_PRIME_AT_OUTPUT, mistakes.HIDDEN_PHI_PRIME_MISSING).activations(acts)
+    assert [type(a).__name__ for a in stacked] == ["NoDerivative", "NoDerivative", "DerivativeAtOutput"]
+    assert [type(a.phi).__name__ for a in stacked] == ["DerivativeAtOutput", "DerivativeAtOutput", "Softmax"]
+    assert mistakes.combined(mistakes.WRONG_SIGN, mistakes.OUTPUT_PHI_PRIME_MISSING).activations(acts) == []
+
+
+@pytest.mark.parametrize("mistake", mistakes.BACKPROP, ids=lambda m: m.name)
+def test_every_variant_has_one_activation_per_layer_and_none_without_a_hidden_layer(mistake):
+    acts = [lk.Tanh(), lk.ReLU(), lk.Sigmoid()]
+    for variant in mistake.activations(list(acts)):
+        assert len(variant) == 3  # the step-through reads the activations of a variant layer by layer
+        assert variant[-1] is acts[-1] or variant[-1].phi is acts[-1]
+    hidden_only = {"hidden_phi_prime_missing", "phi_prime_of_layer_above"}
+    assert (mistake.activations([lk.Sigmoid()]) == []) == (mistake.name in hidden_only)
+    assert mistake.activations([lk.Tanh(), lk.Sigmoid()]) != []  # one hidden layer is enough for each

@@ -5,6 +5,7 @@ would hand in (the issue's trial found every one of these passing before); each 
 line that names the labkit function it reached.
 """
 
+import sys
 import threading
 
 import numpy as np
@@ -17,6 +18,7 @@ from labkit.network import backward_pass, forward_pass, output_delta, parameter_
 from labkit.noise import _second_difference_trace
 from labkit.weight_decay import eigen_view, quadratic_descent, quadratic_minimizer, ridge_regression, shrinkage_factors
 from tests import students
+from tests.messages import exactly
 
 captured_backward_pass = backward_pass  # an alias taken before the check runs: it is the same code
 
@@ -134,7 +136,6 @@ def test_starting_a_thread_or_switching_the_watch_off_fails():
         return result[0]
 
     def switches_off(H, b, tau):
-        import sys
         sys.setprofile(None)
         return quadratic_minimizer(H, b, tau)
 
@@ -167,7 +168,6 @@ def test_the_watch_leaves_a_profile_function_it_found_in_place():
     def previous(frame, event, arg):
         return None
 
-    import sys
     sys.setprofile(previous)
     try:
         ownwork.run(students.minimizer, np.eye(2), np.ones(2), 0.1)
@@ -183,3 +183,128 @@ def test_labkit_calling_labkit_on_the_students_behalf_is_allowed_when_declared()
     with pytest.raises(AssertionError, match=r"^your <lambda> calls labkit's labkit\.activations\.Tanh\.forward "
                                              r".*it may use numpy and tanh's derivative, nothing else of labkit\.$"):
         ownwork.run(lambda z: lk.Tanh().forward(z), np.zeros(2), may_use=tools)
+
+
+# -- the watch's edges ---------------------------------------------------------------------------
+
+AUDITED = []
+
+
+def _note_watch_events(event, args):
+    if event.startswith("labkit.watch"):
+        AUDITED.append(event)
+
+
+sys.addaudithook(_note_watch_events)  # an audit hook stays for the session: added once, on import
+
+
+def test_the_watch_tells_a_grading_sentinel_when_it_begins_and_ends():
+    AUDITED.clear()
+    ownwork.run(students.minimizer, np.eye(2), np.ones(2), 0.1)
+    assert AUDITED == ["labkit.watch.begin", "labkit.watch.end"]
+
+
+def test_switching_the_watch_off_unseen_is_named_when_it_ends():
+    def sneaky(H, b, tau):
+        list(map(sys.setprofile, [None]))  # called from C: no profile event shows the switch
+        return quadratic_minimizer(H, b, tau)
+
+    with pytest.raises(AssertionError, match=exactly("your sneaky switches off the check's watch (sys.setprofile): "
+                                                     "this exercise asks for your own code; it may use numpy, nothing "
+                                                     "else of labkit.")):
+        ownwork.run(sneaky, np.eye(2), np.ones(2), 0.1)
+
+
+def test_code_without_source_lines_is_named_without_a_line():
+    namespace = {"quadratic_minimizer": quadratic_minimizer}
+    exec(compile("def typed_in(H, b, tau):\n    return quadratic_minimizer(H, b, tau)\n", "<typed in>", "exec"),
+         namespace)
+    with pytest.raises(AssertionError, match=exactly("your typed_in calls labkit's labkit.weight_decay."
+                                                     "quadratic_minimizer: this exercise asks for your own code; it "
+                                                     "may use numpy, nothing else of labkit.")):
+        ownwork.run(namespace["typed_in"], np.eye(2), np.ones(2), 0.1)
+
+
+def test_may_use_takes_python_functions_only():
+    with pytest.raises(TypeError, match=exactly("may_use takes Python functions of labkit; got <ufunc 'add'>.")):
+        ownwork.Watch(ownwork.Tools((np.add,)))
+
+
+class Halver:
+    def __call__(self, x):
+        x /= 2
+        return x
+
+
+def test_a_change_in_place_is_named_by_the_functions_name_and_parameter():
+    def second_of_many(*arrays):
+        arrays[1][0] += 1
+        return 0.0
+
+    def appends(weights):
+        weights.append(np.zeros(1))
+        return 0.0
+
+    for function, args, named in ((Halver(), (np.ones(2),), "Halver changes its argument `x`"),
+                                  (second_of_many, (np.ones(2), np.ones(2)), "second_of_many changes its argument "
+                                                                             "number 2"),
+                                  (appends, ([np.ones(1)],), "appends changes its argument `weights`")):
+        with pytest.raises(AssertionError, match=exactly(f"{named} in place: leave the arrays it is given as they "
+                                                         "are (compute new ones, or work on a copy).")):
+            ownwork.run(function, *args)
+
+
+def test_a_change_in_place_is_seen_however_small_and_nan_is_no_change():
+    def nudges(x, by):
+        x[0] += by
+        return 0.0
+
+    for start, by in ((1.0, 1e-6), (0.0, 1e-10)):  # a millionth of 1, or 1e-10 off 0: a change
+        with pytest.raises(AssertionError, match=r"^nudges changes its argument `x` in place"):
+            ownwork.run(nudges, np.array([start, 1.0]), by)
+    assert ownwork.run(lambda x: 0.0, np.array([np.nan, 1.0])) == 0.0
+
+
+def test_the_callers_lists_of_arrays_are_copied_whole_or_watched_whole():
+    def moves_first(weights):
+        weights[0] += 1
+        return 0.0
+
+    weights = [np.zeros(2)]
+    with pytest.raises(AssertionError, match=r"^moves_first changes its argument `weights`\[0\] in place"):
+        ownwork.run(moves_first, weights)
+    assert weights[0].tolist() == [0.0, 0.0]  # it moved a copy
+    with pytest.raises(AssertionError, match=r"^moves_first changes its argument `weights`\[0\] in place"):
+        ownwork.run(moves_first, weights, copies=False)  # it moved the caller's own, and that is seen too
+
+
+def test_cost_counts_the_students_lines_not_the_libraries_and_leaves_the_caller_alone():
+    def three_lines():
+        a = 1
+        b = 2
+        return a + b
+
+    def norm(x):
+        return np.linalg.norm(x)
+
+    def norm_by_hand(x):
+        return np.sqrt((x * x).sum())
+
+    assert ownwork.cost(three_lines)[0] == ownwork.cost(lambda: None)[0] + 2  # two lines more, one event each
+    assert ownwork.cost(norm, np.ones(3))[0] < ownwork.cost(norm_by_hand, np.ones(3))[0] + 8  # numpy's lines unseen
+    weights = [np.zeros(2)]
+    ownwork.cost(lambda ws: ws[0].fill(1.0), weights)
+    assert weights[0].tolist() == [0.0, 0.0]
+
+
+def test_cost_puts_back_the_trace_function_it_found():
+    def tracer(frame, event, arg):
+        return None
+
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        ownwork.cost(lambda: None)
+        assert sys.gettrace() is tracer
+    finally:
+        sys.settrace(previous)
