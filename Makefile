@@ -33,7 +33,7 @@ test: install data
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
-# While developing: the unit and property tests only (no notebooks, kernels or subprocesses), under 30 s.
+# While developing: the unit and property tests only (no notebooks, kernels or subprocesses), about a minute.
 test-fast: install
 	$(BIN)/python -m pytest tests -m "not slow"
 
