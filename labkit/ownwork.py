@@ -189,12 +189,13 @@ def _line(frame: FrameType) -> str:
 
 def _changed(old: Any, new: Any) -> str | None:
     """None if ``new`` still equals ``old``; else where it changed ('' for the whole, '[1]' for an entry)."""
-    if isinstance(new, np.ndarray):  # an entry moved and put back (x[k] += h ... -= h) may differ by rounding
-        same = isinstance(old, np.ndarray) and old.shape == new.shape and np.allclose(old, new, rtol=1e-9, atol=1e-12,
-                                                                                      equal_nan=True)
+    if isinstance(old, np.ndarray) or isinstance(new, np.ndarray):  # (an array replaced by a list is a change too)
+        # an entry moved and put back (x[k] += h ... -= h) may differ by rounding
+        same = (isinstance(old, np.ndarray) and isinstance(new, np.ndarray) and old.shape == new.shape
+                and np.allclose(old, new, rtol=1e-9, atol=1e-12, equal_nan=True))
         return None if same else ""
-    if isinstance(new, (list, tuple)) and isinstance(old, (list, tuple)):
-        if len(old) != len(new):
+    if isinstance(old, (list, tuple)):
+        if not isinstance(new, (list, tuple)) or len(old) != len(new):
             return ""
         for k, (a, b) in enumerate(zip(old, new)):
             where = _changed(a, b)

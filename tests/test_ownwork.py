@@ -278,6 +278,22 @@ def test_the_callers_lists_of_arrays_are_copied_whole_or_watched_whole():
         ownwork.run(moves_first, weights, copies=False)  # it moved the caller's own, and that is seen too
 
 
+def test_an_entry_replaced_by_something_else_is_a_change_in_place():
+    def lists_first(weights):
+        weights[0] = weights[0].tolist()  # the same numbers, no longer an array
+        return 0.0
+
+    def arrays_inner(pairs):
+        pairs[0] = np.asarray(pairs[0])
+        return 0.0
+
+    with pytest.raises(AssertionError, match=r"^lists_first changes its argument `weights`\[0\] in place"):
+        ownwork.run(lists_first, [np.zeros(2)])
+    with pytest.raises(AssertionError, match=r"^arrays_inner changes its argument `pairs`\[0\] in place"):
+        ownwork.run(arrays_inner, [[1.0, 2.0]])
+    assert ownwork.run(lambda weights: 0.0, [np.zeros(2), [1.0]]) == 0.0
+
+
 def test_cost_counts_the_students_lines_not_the_libraries_and_leaves_the_caller_alone():
     def three_lines():
         a = 1
