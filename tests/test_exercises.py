@@ -252,6 +252,43 @@ def test_a_monte_carlo_with_np_random_is_caught():
         exercises.monte_carlo(global_random)
 
 
+def _one_noise_matrix(X, t, w, sigma, samples, rng):
+    noisy = np.broadcast_to(X + sigma * rng.standard_normal(X.shape), (samples, *X.shape))
+    gradients = -np.einsum("snd,sn->sd", noisy, t - noisy @ w) / len(X)
+    return gradients.mean(axis=0), gradients.std(axis=0, ddof=1) / np.sqrt(samples)
+
+
+def _noise_in_the_residual_only(X, t, w, sigma, samples, rng):
+    noisy = X + sigma * rng.standard_normal((samples, *X.shape))
+    gradients = -np.einsum("nd,sn->sd", X, t - noisy @ w) / len(X)
+    return gradients.mean(axis=0), gradients.std(axis=0, ddof=1) / np.sqrt(samples)
+
+
+def _variance_as_deviation(X, t, w, sigma, samples, rng):
+    return students.monte_carlo(X, t, w, sigma**2, samples, rng)
+
+
+def _standard_error_never_zero(X, t, w, sigma, samples, rng):
+    mean, se = students.monte_carlo(X, t, w, sigma, samples, rng)
+    return mean, se + 1e-6
+
+
+NOISY_MEAN = "the mean for sigma = 0.8 (within 5 standard errors of Question 1's answer) is wrong: "
+
+
+@pytest.mark.parametrize("student, message", [
+    (_one_noise_matrix, "the standard error is 0 with noise: every sample saw the same noise. Draw new noise for each "
+                        "sample (an array of shape (samples, N, D)), not one noise matrix for all."),
+    (_noise_in_the_residual_only, NOISY_MEAN + mistakes.MONTE_CARLO_NOISY[0].message),
+    (_variance_as_deviation, NOISY_MEAN + mistakes.MONTE_CARLO_NOISY[1].message),
+    (_standard_error_never_zero, "the standard error for sigma = 0 (all samples are the same) is wrong: relative "
+                                 "error ~1e0; the first wrong entry [0] is 1e-06 instead of 0."),
+])
+def test_each_wrong_monte_carlo_gets_its_own_message(student, message):
+    with pytest.raises(AssertionError, match=exactly(message)):
+        exercises.monte_carlo(student)
+
+
 def test_a_monte_carlo_that_ignores_samples_is_not_blamed_on_the_standard_deviation():
     def fixed_samples(X, t, w, sigma, samples, rng):
         return students.monte_carlo(X, t, w, sigma, 200, rng)
