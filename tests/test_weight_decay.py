@@ -8,6 +8,7 @@ from labkit.weight_decay import (
     check_hessian,
     effective_parameters,
     eigen_view,
+    quadratic_descent,
     quadratic_error,
     quadratic_minimizer,
     ridge_regression,
@@ -163,3 +164,23 @@ def test_bad_ridge_arguments_are_named(arguments, message):
 def test_negative_tau_is_named_in_the_eigen_picture():
     with pytest.raises(ValueError, match=exactly("tau must be a finite number >= 0; got -1.")):
         shrinkage_factors([1.0, 4.0], -1)
+
+
+def test_the_tolerances_on_eigenvalues_are_relative_to_the_largest_entry_but_at_least_absolute():
+    # check_hessian allows eigenvalues down to -1e-10 max(1, max |H|); quadratic_minimizer needs above 1e-12 of it
+    check_hessian(np.diag([1.0, -1e-10]))  # exactly at the bound: rounding, not a negative curvature
+    with pytest.raises(ValueError, match="positive semi-definite"):
+        check_hessian(np.diag([0.5, -1.5e-10]))  # small entries: the bound stays 1e-10, not half of it
+    with pytest.raises(ValueError, match="H \\+ tau I is singular"):
+        quadratic_minimizer(np.diag([1.0, 1e-12]), [1.0, 1.0])  # exactly at the bound counts as singular
+    np.testing.assert_allclose(quadratic_minimizer(np.diag([0.5, 1.5e-12]), [1.0, 1.5e-12]), [-2.0, -1.0])
+
+
+@pytest.mark.parametrize("arguments, message", [
+    ((np.eye(2), [1.0], 0.0, 5), "b must be a vector of length 2; got shape (1,)."),
+    ((np.eye(2), [1.0, 1.0], -1.0, 5), "tau must be a finite number >= 0; got -1.0."),
+    ((np.eye(2), [1.0, 1.0], 0.0, 0), "steps must be an integer >= 1; got 0."),
+])
+def test_bad_descent_arguments_are_named(arguments, message):
+    with pytest.raises(ValueError, match=exactly(message)):
+        quadratic_descent(*arguments)
