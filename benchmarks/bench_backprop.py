@@ -28,6 +28,7 @@ CASES = [  # (name, input size, layers, batch size, dtype)
 
 
 def main() -> None:
+    judged = None
     print(f"{'network':<24}{'dtype':>8}{'batched step':>14}{'per-sample loop':>18}{'speed-up':>10}")
     for name, n_in, layers, batch, dtype in CASES:
         rng = np.random.default_rng(0)
@@ -38,7 +39,10 @@ def main() -> None:
         batched, looped = best["batched"], best["looped"]
         print(f"{name:<24}{np.dtype(dtype).name:>8}{batched * 1e3:>11.3f} ms{looped * 1e3:>15.3f} ms"
               f"{looped / batched:>9.1f}x")
-    print("target: the batched step at least 12x the per-sample loop at batch 128")
+        if (batch, dtype) == (128, np.float32):  # how MNIST trains (notebook 03, bench_mnist)
+            judged = looped / batched
+    print(f"target: the batched step at least 12x the per-sample loop at batch 128 in float32, as MNIST trains: "
+          f"{judged:.1f}x, {'met' if judged >= 12 else 'missed'}")
 
 
 if __name__ == "__main__":
