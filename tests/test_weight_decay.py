@@ -167,12 +167,16 @@ def test_negative_tau_is_named_in_the_eigen_picture():
 
 
 def test_the_tolerances_on_eigenvalues_are_relative_to_the_largest_entry_but_at_least_absolute():
-    # check_hessian allows eigenvalues down to -1e-10 max(1, max |H|); quadratic_minimizer needs above 1e-12 of it
-    check_hessian(np.diag([1.0, -1e-10]))  # exactly at the bound: rounding, not a negative curvature
+    # check_hessian allows a smallest eigenvalue down to -1e-10 max(1, max |H|) (rounding, not negative curvature);
+    # quadratic_minimizer needs the smallest eigenvalue of A = H + tau I above 1e-12 max(1, max |A|)
+    check_hessian(np.diag([1.0, -1e-10]))  # exactly at the bound
+    check_hessian(np.diag([0.5, -0.75e-10]))  # small entries: the bound stays 1e-10, not half of it
     with pytest.raises(ValueError, match="positive semi-definite"):
-        check_hessian(np.diag([0.5, -1.5e-10]))  # small entries: the bound stays 1e-10, not half of it
+        check_hessian(np.diag([0.5, -1.5e-10]))
     with pytest.raises(ValueError, match="H \\+ tau I is singular"):
         quadratic_minimizer(np.diag([1.0, 1e-12]), [1.0, 1.0])  # exactly at the bound counts as singular
+    with pytest.raises(ValueError, match="H \\+ tau I is singular"):
+        quadratic_minimizer(np.diag([0.5, 0.75e-12]), [1.0, 1.0])  # small entries: the bound stays 1e-12
     np.testing.assert_allclose(quadratic_minimizer(np.diag([0.5, 1.5e-12]), [1.0, 1.5e-12]), [-2.0, -1.0])
 
 
