@@ -6,6 +6,7 @@ import pytest
 
 from labkit import build_network, numerical_gradient, rel_error
 from labkit.noise import input_gradient, noise_terms, weight_gradient_sqnorm
+from tests import students
 from tests.messages import exactly
 
 
@@ -108,33 +109,18 @@ def test_bad_noise_terms_arguments_are_named(arguments, message):
         noise_terms(*arguments)
 
 
-def _entrywise_trace(f, x, h):
-    """notebook 05's hessian_trace written plainly: each entry of x in turn (f reads x, perhaps from outside)."""
-    centre = f(x)
-    total = np.zeros_like(centre)
-    for index in np.ndindex(x.shape):
-        kept = x[index]
-        x[index] = kept + h
-        up = f(x)
-        x[index] = kept - h
-        down = f(x)
-        x[index] = kept
-        total += (up - 2 * centre + down) / h**2
-    return total
-
-
 @pytest.mark.parametrize("where", ["weights", "inputs"])
 def test_a_given_hessian_trace_gives_the_curvature_term_and_its_standard_error(where):
     rng = np.random.default_rng(11)
     net = build_network(2, [4, "tanh", 1, "sigmoid"], "mse", seed=11)
     X, t, v, h = rng.normal(size=(12, 2)), rng.random(size=(12, 1)), 1e-3, 1e-3
     if where == "weights":
-        curvature = sum(_entrywise_trace(lambda _: net.predict(X)[:, 0], W, h) for W in net.weights)
+        curvature = sum(students.hessian_trace(lambda _: net.predict(X)[:, 0], W, h) for W in net.weights)
     else:
-        curvature = _entrywise_trace(lambda inputs: net.predict(inputs)[:, 0], X.copy(), h)
+        curvature = students.hessian_trace(lambda inputs: net.predict(inputs)[:, 0], X.copy(), h)
     per_sample = v * (net.predict(X)[:, 0] - t[:, 0]) * curvature
     own = noise_terms(net, X, t, v, where=where, samples=50, h=h)
-    given = noise_terms(net, X, t, v, where=where, samples=50, h=h, trace=_entrywise_trace)
+    given = noise_terms(net, X, t, v, where=where, samples=50, h=h, trace=students.hessian_trace)
     for terms in (own, given):
         assert terms.curvature_term == pytest.approx(per_sample.mean(), rel=1e-9)
         assert terms.curvature_se == pytest.approx(per_sample.std(ddof=1) / np.sqrt(len(X)), rel=1e-9)

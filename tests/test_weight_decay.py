@@ -150,15 +150,20 @@ def test_bad_inputs_are_explained():
         quadratic_minimizer(np.eye(2), [1.0, 1.0, 1.0])
 
 
-@pytest.mark.parametrize("arguments, message", [
-    ((np.zeros((0, 2)), [], 1.0), "X is empty (shape (0, 2)); it needs at least one row and one column."),
-    ((np.ones((3, 2)), [1.0, 2.0], 1.0), "t must be a vector of length 3; got shape (2,)."),
-    ((np.ones((3, 2)), np.zeros((3, 0)), 1.0), "t is empty (shape (3, 0)); it needs at least one row and one column."),
-    ((np.ones((3, 2)), [1.0, 2.0, 3.0], -1.0), "tau must be a finite number >= 0; got -1.0."),
-], ids=["X", "t length", "t empty", "tau"])
-def test_bad_ridge_arguments_are_named(arguments, message):
+@pytest.mark.parametrize("function, arguments, message", [
+    (ridge_regression, (np.zeros((0, 2)), [], 1.0),
+     "X is empty (shape (0, 2)); it needs at least one row and one column."),
+    (ridge_regression, (np.ones((3, 2)), [1.0, 2.0], 1.0), "t must be a vector of length 3; got shape (2,)."),
+    (ridge_regression, (np.ones((3, 2)), np.zeros((3, 0)), 1.0),
+     "t is empty (shape (3, 0)); it needs at least one row and one column."),
+    (ridge_regression, (np.ones((3, 2)), [1.0, 2.0, 3.0], -1.0), "tau must be a finite number >= 0; got -1.0."),
+    (quadratic_descent, (np.eye(2), [1.0], 0.0, 5), "b must be a vector of length 2; got shape (1,)."),
+    (quadratic_descent, (np.eye(2), [1.0, 1.0], -1.0, 5), "tau must be a finite number >= 0; got -1.0."),
+    (quadratic_descent, (np.eye(2), [1.0, 1.0], 0.0, 0), "steps must be an integer >= 1; got 0."),
+], ids=["ridge X", "ridge t length", "ridge t empty", "ridge tau", "descent b", "descent tau", "descent steps"])
+def test_bad_arguments_are_named(function, arguments, message):
     with pytest.raises(ValueError, match=exactly(message)):
-        ridge_regression(*arguments)
+        function(*arguments)
 
 
 def test_negative_tau_is_named_in_the_eigen_picture():
@@ -178,13 +183,3 @@ def test_the_tolerances_on_eigenvalues_are_relative_to_the_largest_entry_but_at_
     with pytest.raises(ValueError, match="H \\+ tau I is singular"):
         quadratic_minimizer(np.diag([0.5, 0.75e-12]), [1.0, 1.0])  # small entries: the bound stays 1e-12
     np.testing.assert_allclose(quadratic_minimizer(np.diag([0.5, 1.5e-12]), [1.0, 1.5e-12]), [-2.0, -1.0])
-
-
-@pytest.mark.parametrize("arguments, message", [
-    ((np.eye(2), [1.0], 0.0, 5), "b must be a vector of length 2; got shape (1,)."),
-    ((np.eye(2), [1.0, 1.0], -1.0, 5), "tau must be a finite number >= 0; got -1.0."),
-    ((np.eye(2), [1.0, 1.0], 0.0, 0), "steps must be an integer >= 1; got 0."),
-])
-def test_bad_descent_arguments_are_named(arguments, message):
-    with pytest.raises(ValueError, match=exactly(message)):
-        quadratic_descent(*arguments)
